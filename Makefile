@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+# Each creates .venv, installs the project with its test extras, and runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench clean samples
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf out/demo
+	$(BIN)/xlproc batch samples/inbox -o out/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check xlproc tests benchmarks scripts
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check xlproc tests benchmarks scripts
+	$(BIN)/ruff format --check xlproc tests benchmarks scripts
+
+samples: $(STAMP)
+	$(BIN)/python scripts/make_samples.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/read.py
+
+clean:
+	rm -rf $(VENV) out build dist *.egg-info

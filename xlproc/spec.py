@@ -1,0 +1,485 @@
+"""Load and validate the form spec (form.yaml) and the scoring rubric (rubric.yaml).
+
+The spec is the single description of the workbook: the template writer, the reader,
+the rules and the report all address fields by the ids declared here. A malformed
+file is refused with its path and the YAML path of the offending node, before any
+workbook is touched.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import XlprocError
+
+FIELD_TYPES = ("money", "percent", "count", "number", "text", "longtext", "date", "year", "enum")
+NUMERIC_TYPES = ("money", "percent", "count", "number", "year")
+DEFAULT_UNITS = {"money": "万元", "percent": "%"}
+DEFAULT_DECIMALS = {"money": 2, "percent": 2, "count": 0, "number": 2, "year": 0}
+COMPUTE_OPS = (
+    "sum",
+    "sum_column",
+    "count_rows",
+    "count_nonblank",
+    "count_if",
+    "sum_if",
+    "count_between",
+    "ratio_pct",
+    "score_total",
+    "score_converted",
+)
+RUBRIC_KINDS = ("score", "bonus", "deduction")
+
+
+class SpecError(XlprocError):
+    """The form spec, rubric or another declarative file is malformed."""
+
+
+def templates_dir() -> Path:
+    """The folder holding form.yaml, rubric.yaml, rules.yaml and the report template.
+
+    Inside an installed wheel it is packaged as ``xlproc/workbook_templates``; in a
+    source checkout it is the repository's top-level ``workbook_templates``.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "workbook_templates"
+    return packaged if packaged.is_dir() else here.parent / "workbook_templates"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One addressable value of the form (a single cell)."""
+
+    id: str
+    label: str
+    type: str
+    sheet: str
+    decimals: int | None = None
+    unit: str = ""
+    required: bool = True
+    hint: str = ""
+    enum: str | None = None
+    compute: dict[str, Any] | None = None
+    fixed: bool = False  # a constant the template writes (e.g. 满分), locked
+
+    @property
+    def is_input(self) -> bool:
+        return self.compute is None and not self.fixed
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a repeating table."""
+
+    id: str
+    label: str
+    type: str
+    decimals: int | None = None
+    unit: str = ""
+    required: bool = True
+    hint: str = ""
+    enum: str | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A repeating table: the department fills as many rows as it needs."""
+
+    id: str
+    label: str
+    sheet: str
+    rows: int
+    columns: tuple[ColumnSpec, ...]
+
+    def column(self, column_id: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.id == column_id:
+                return col
+        raise KeyError(column_id)
+
+
+@dataclass(frozen=True)
+class GridRow:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A layout block of a sheet: ``fields``, ``grid`` or ``table``."""
+
+    kind: str
+    id: str = ""
+    label: str = ""
+    fields: tuple[FieldSpec, ...] = ()  # fields blocks and the expanded cells of a grid
+    grid_rows: tuple[GridRow, ...] = ()
+    grid_columns: tuple[ColumnSpec, ...] = ()
+    total: str | None = None  # grid: None, "computed" or "declared"
+    total_label: str = ""
+    table: TableSpec | None = None
+
+    def grid_field(self, row_id: str, column_id: str) -> str:
+        """The field id of one grid cell (``total`` is the total row)."""
+        if len(self.grid_columns) == 1:
+            return f"{self.id}_{row_id}"
+        return f"{self.id}_{row_id}_{column_id}"
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    id: str
+    name: str
+    title: str
+    unit: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class RubricCategory:
+    id: str
+    name: str
+    max: Any  # Decimal
+    kind: str
+
+
+@dataclass(frozen=True)
+class Rubric:
+    id: str
+    title: str
+    categories: tuple[RubricCategory, ...]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """The whole form: sheets in order, every field and table by id, enums, rubric."""
+
+    form_id: str
+    version: str
+    title: str
+    unit: str
+    enums: dict[str, tuple[str, ...]]
+    sheets: tuple[SheetSpec, ...]
+    rubric: Rubric
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+    source: Path | None = None
+
+    def sheet(self, sheet_id: str) -> SheetSpec:
+        for sheet in self.sheets:
+            if sheet.id == sheet_id:
+                return sheet
+        raise KeyError(sheet_id)
+
+    def sheet_name(self, sheet_id: str) -> str:
+        return self.sheet(sheet_id).name
+
+    def decimals(self, spec: FieldSpec | ColumnSpec) -> int | None:
+        if spec.decimals is not None:
+            return spec.decimals
+        return DEFAULT_DECIMALS.get(spec.type)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: 无法读取文件（{exc.strerror or exc}）") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
+        raise SpecError(f"{path}: YAML 语法错误 {where}：{getattr(exc, 'problem', exc)}") from exc
+
+
+class _Ctx:
+    """Carries the file path so every error names file and YAML path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, message: str) -> SpecError:
+        return SpecError(f"{self.path}: {where}: {message}")
+
+    def mapping(self, node: Any, where: str) -> dict[str, Any]:
+        if not isinstance(node, dict):
+            raise self.fail(where, "应为键值映射")
+        return node
+
+    def seq(self, node: Any, where: str) -> list[Any]:
+        if not isinstance(node, list) or not node:
+            raise self.fail(where, "应为非空列表")
+        return node
+
+    def text(self, node: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+        value = node.get(key, default)
+        if value is None:
+            raise self.fail(where, f"缺少 {key}")
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise self.fail(f"{where}.{key}", "应为文本")
+        return str(value)
+
+
+def _column(ctx: _Ctx, node: Any, where: str, enums: dict[str, Any]) -> ColumnSpec:
+    node = ctx.mapping(node, where)
+    typ = ctx.text(node, "type", where)
+    if typ not in FIELD_TYPES:
+        raise ctx.fail(f"{where}.type", f"未知类型 {typ!r}（可选：{', '.join(FIELD_TYPES)}）")
+    enum = node.get("enum")
+    if typ == "enum" and enum not in enums:
+        raise ctx.fail(f"{where}.enum", f"未定义的枚举 {enum!r}")
+    decimals = node.get("decimals")
+    if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 6):
+        raise ctx.fail(f"{where}.decimals", "应为 0 到 6 的整数")
+    return ColumnSpec(
+        id=ctx.text(node, "id", where),
+        label=ctx.text(node, "label", where),
+        type=typ,
+        decimals=decimals,
+        unit=str(node.get("unit", DEFAULT_UNITS.get(typ, ""))),
+        required=bool(node.get("required", True)),
+        hint=str(node.get("hint", "")),
+        enum=enum,
+    )
+
+
+def _field(ctx: _Ctx, node: Any, where: str, sheet: str, enums: dict[str, Any]) -> FieldSpec:
+    col = _column(ctx, node, where, enums)
+    compute = node.get("compute")
+    if compute is not None:
+        compute = ctx.mapping(compute, f"{where}.compute")
+        ops = [k for k in compute if k in COMPUTE_OPS]
+        if len(ops) != 1:
+            raise ctx.fail(f"{where}.compute", f"应恰有一个运算（可选：{', '.join(COMPUTE_OPS)}）")
+    return FieldSpec(
+        id=col.id,
+        label=col.label,
+        type=col.type,
+        sheet=sheet,
+        decimals=col.decimals,
+        unit=col.unit,
+        required=col.required if compute is None else False,
+        hint=col.hint,
+        enum=col.enum,
+        compute=compute,
+        fixed=bool(node.get("fixed", False)),
+    )
+
+
+def _grid(ctx: _Ctx, node: dict[str, Any], where: str, sheet: str, enums: dict, rubric: Rubric) -> Block:
+    if node.get("rows_from") == "rubric":
+        rows = tuple(GridRow(c.id, c.name) for c in rubric.categories)
+    else:
+        rows = tuple(
+            GridRow(ctx.text(ctx.mapping(r, f"{where}.rows[{i}]"), "id", f"{where}.rows[{i}]"), str(r.get("label", "")))
+            for i, r in enumerate(ctx.seq(node.get("rows"), f"{where}.rows"))
+        )
+    columns_raw = ctx.seq(node.get("columns"), f"{where}.columns")
+    columns = tuple(_column(ctx, c, f"{where}.columns[{i}]", enums) for i, c in enumerate(columns_raw))
+    total = node.get("total")
+    if total not in (None, "computed", "declared"):
+        raise ctx.fail(f"{where}.total", "应为 computed 或 declared")
+    grid_id = ctx.text(node, "id", where)
+    label = str(node.get("label", ""))
+    prefix = str(node.get("label_prefix", ""))
+    block = Block(kind="grid", id=grid_id, label=label, grid_rows=rows, grid_columns=columns, total=total)
+    total_label = str(node.get("total_label", f"{label.replace('（按功能分类）', '')}合计"))
+    cells: list[FieldSpec] = []
+    multi = len(columns) > 1
+    for row in rows:
+        for i, col in enumerate(columns):
+            fixed = bool(columns_raw[i].get("fixed", False))
+            cells.append(
+                FieldSpec(
+                    id=block.grid_field(row.id, col.id),
+                    label=f"{prefix}{row.label}{col.label if multi else ''}",
+                    type=col.type,
+                    sheet=sheet,
+                    decimals=col.decimals,
+                    unit=col.unit,
+                    required=col.required and not fixed,
+                    hint=col.hint,
+                    enum=col.enum,
+                    fixed=fixed,
+                )
+            )
+    if total:
+        for i, col in enumerate(columns):
+            if not col.is_numeric or columns_raw[i].get("total") is False:
+                continue
+            parts = [block.grid_field(r.id, col.id) for r in rows]
+            cells.append(
+                FieldSpec(
+                    id=block.grid_field("total", col.id),
+                    label=f"{prefix}{total_label}{col.label if multi else ''}",
+                    type=col.type,
+                    sheet=sheet,
+                    decimals=col.decimals,
+                    unit=col.unit,
+                    required=total == "declared",
+                    hint="按批复或报表填写合计数，系统将与各项之和核对" if total == "declared" else "",
+                    compute={"sum": parts} if total == "computed" else None,
+                )
+            )
+    return Block(
+        kind="grid",
+        id=grid_id,
+        label=label,
+        fields=tuple(cells),
+        grid_rows=rows,
+        grid_columns=columns,
+        total=total,
+        total_label=total_label,
+    )
+
+
+def load_rubric(path: Path) -> Rubric:
+    """Load the bureau-edited scoring rubric."""
+    from decimal import Decimal, InvalidOperation
+
+    ctx = _Ctx(path)
+    root = ctx.mapping(_read_yaml(path), "(根)")
+    node = ctx.mapping(root.get("rubric"), "rubric")
+    cats = []
+    seen = set()
+    for i, c in enumerate(ctx.seq(node.get("categories"), "rubric.categories")):
+        where = f"rubric.categories[{i}]"
+        c = ctx.mapping(c, where)
+        kind = ctx.text(c, "kind", where, "score")
+        if kind not in RUBRIC_KINDS:
+            raise ctx.fail(f"{where}.kind", f"应为 {' / '.join(RUBRIC_KINDS)}")
+        try:
+            max_ = Decimal(str(c.get("max")))
+        except InvalidOperation as exc:
+            raise ctx.fail(f"{where}.max", "满分应为数字") from exc
+        if not max_.is_finite() or max_ < 0:
+            raise ctx.fail(f"{where}.max", "满分应为非负数字")
+        cid = ctx.text(c, "id", where)
+        if cid in seen:
+            raise ctx.fail(f"{where}.id", f"类别 id 重复：{cid}")
+        seen.add(cid)
+        cats.append(RubricCategory(cid, ctx.text(c, "name", where), max_, kind))
+    return Rubric(ctx.text(node, "id", "rubric"), str(node.get("title", "")), tuple(cats))
+
+
+def load_spec(path: Path | None = None, rubric_path: Path | None = None) -> FormSpec:
+    """Load and validate form.yaml (and its rubric). Raises SpecError when malformed."""
+    path = Path(path) if path else templates_dir() / "form.yaml"
+    rubric = load_rubric(Path(rubric_path) if rubric_path else path.parent / "rubric.yaml")
+    ctx = _Ctx(path)
+    root = ctx.mapping(_read_yaml(path), "(根)")
+    form = ctx.mapping(root.get("form"), "form")
+    enums_raw = ctx.mapping(root.get("enums", {}), "enums")
+    enums = {k: tuple(str(v) for v in ctx.seq(vals, f"enums.{k}")) for k, vals in enums_raw.items()}
+    sheets: list[SheetSpec] = []
+    fields: dict[str, FieldSpec] = {}
+    tables: dict[str, TableSpec] = {}
+
+    def add_field(f: FieldSpec, where: str) -> None:
+        if f.id in fields or f.id in tables:
+            raise ctx.fail(where, f"字段 id 重复：{f.id}")
+        fields[f.id] = f
+
+    for si, s in enumerate(ctx.seq(root.get("sheets"), "sheets")):
+        swhere = f"sheets[{si}]"
+        s = ctx.mapping(s, swhere)
+        sid = ctx.text(s, "id", swhere)
+        blocks = []
+        for bi, b in enumerate(ctx.seq(s.get("blocks"), f"{swhere}.blocks")):
+            bwhere = f"{swhere}.blocks[{bi}]"
+            b = ctx.mapping(b, bwhere)
+            kind = b.get("kind")
+            if kind == "fields":
+                fs = tuple(
+                    _field(ctx, f, f"{bwhere}.fields[{i}]", sid, enums)
+                    for i, f in enumerate(ctx.seq(b.get("fields"), f"{bwhere}.fields"))
+                )
+                for i, f in enumerate(fs):
+                    add_field(f, f"{bwhere}.fields[{i}]")
+                blocks.append(Block(kind="fields", label=str(b.get("label", "")), fields=fs))
+            elif kind == "grid":
+                block = _grid(ctx, b, bwhere, sid, enums, rubric)
+                for f in block.fields:
+                    add_field(f, bwhere)
+                blocks.append(block)
+            elif kind == "table":
+                tid = ctx.text(b, "id", bwhere)
+                cols = tuple(
+                    _column(ctx, c, f"{bwhere}.columns[{i}]", enums)
+                    for i, c in enumerate(ctx.seq(b.get("columns"), f"{bwhere}.columns"))
+                )
+                rows = b.get("rows", 10)
+                if not isinstance(rows, int) or rows < 1:
+                    raise ctx.fail(f"{bwhere}.rows", "应为正整数")
+                if tid in tables or tid in fields:
+                    raise ctx.fail(bwhere, f"表格 id 重复：{tid}")
+                table = TableSpec(tid, str(b.get("label", "")), sid, rows, cols)
+                tables[tid] = table
+                blocks.append(Block(kind="table", id=tid, label=table.label, table=table))
+            else:
+                raise ctx.fail(f"{bwhere}.kind", f"未知块类型 {kind!r}（可选：fields, grid, table）")
+        sheets.append(
+            SheetSpec(sid, ctx.text(s, "name", swhere), str(s.get("title", "")), str(s.get("unit", "")), tuple(blocks))
+        )
+    spec = FormSpec(
+        form_id=ctx.text(form, "id", "form"),
+        version=ctx.text(form, "version", "form"),
+        title=str(form.get("title", "")),
+        unit=str(form.get("unit", "万元")),
+        enums=enums,
+        sheets=tuple(sheets),
+        rubric=rubric,
+        fields=fields,
+        tables=tables,
+        source=path,
+    )
+    _check_references(ctx, spec)
+    return spec
+
+
+def _check_references(ctx: _Ctx, spec: FormSpec) -> None:
+    """Every compute op must name fields / table columns that exist."""
+
+    def table_col(ref: Any, where: str) -> None:
+        if not isinstance(ref, str) or "." not in ref:
+            raise ctx.fail(where, f"应为 表格.列 形式：{ref!r}")
+        tid, cid = ref.split(".", 1)
+        if tid not in spec.tables:
+            raise ctx.fail(where, f"未知表格 {tid!r}")
+        try:
+            spec.tables[tid].column(cid)
+        except KeyError:
+            raise ctx.fail(where, f"表格 {tid} 没有列 {cid!r}") from None
+
+    for f in spec.fields.values():
+        if not f.compute:
+            continue
+        where = f"字段 {f.id}.compute"
+        c = f.compute
+        for ref in c.get("sum", []) + c.get("ratio_pct", []):
+            if ref not in spec.fields:
+                raise ctx.fail(where, f"未知字段 {ref!r}")
+        for key in ("sum_column", "count_nonblank", "count_if", "sum_if", "count_between", "where"):
+            if key in c:
+                table_col(c[key], where)
+        if "count_rows" in c and c["count_rows"] not in spec.tables:
+            raise ctx.fail(where, f"未知表格 {c['count_rows']!r}")
+
+
+@functools.lru_cache(maxsize=8)
+def default_spec() -> FormSpec:
+    """The packaged form spec, loaded once per process."""
+    return load_spec()

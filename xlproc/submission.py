@@ -1,0 +1,125 @@
+"""The typed submission: what a filled workbook says, independent of Excel.
+
+``read_workbook`` (reading.py) produces it; rules, report and batch consume it.
+Numbers are ``Decimal``, dates ``datetime.date``, text ``str``, blanks ``None``.
+Every value keeps its sheet and cell so findings can point back at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .results import jsonable
+from .spec import FormSpec, TableSpec
+
+Value = Decimal | str | date | None
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A cell whose content could not be read with certainty (text in a number cell …)."""
+
+    sheet: str
+    cell: str
+    label: str
+    raw: Any
+    message: str
+    field_id: str = ""  # a field id, or "table.column" for a table cell
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One field of the form as read (or, for ``computed``, as recomputed)."""
+
+    id: str
+    label: str
+    sheet: str
+    cell: str
+    value: Value
+    raw: Any = None
+    problem: str = ""
+    computed: bool = False
+
+    @property
+    def is_blank(self) -> bool:
+        return self.value is None and not self.problem
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(
+            {
+                "id": self.id,
+                "label": self.label,
+                "sheet": self.sheet,
+                "cell": self.cell,
+                "value": self.value,
+                "computed": self.computed,
+                **({"raw": self.raw, "problem": self.problem} if self.problem else {}),
+            }
+        )
+
+
+@dataclass
+class TableData:
+    """A repeating table: one DataFrame row per non-empty Excel row.
+
+    ``frame`` has one column per spec column id (Decimal / str / date / None) and
+    ``row``, the Excel row number, so every value can be located: column letters
+    are in ``columns``.
+    """
+
+    spec: TableSpec
+    sheet: str
+    frame: pd.DataFrame
+    columns: dict[str, str]  # column id → column letter
+
+    def cell(self, row: int, column_id: str) -> str:
+        return f"{self.columns[column_id]}{row}"
+
+    def records(self) -> list[dict[str, Any]]:
+        return self.frame.to_dict("records")
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"sheet": self.sheet, "columns": self.columns, "rows": self.records()})
+
+
+@dataclass
+class Submission:
+    """A department's workbook, read."""
+
+    source: Path
+    spec: FormSpec
+    form_id: str
+    form_version: str
+    fields: dict[str, FieldValue]
+    tables: dict[str, TableData]
+    problems: list[CellProblem] = field(default_factory=list)
+
+    def value(self, field_id: str) -> Value:
+        return self.fields[field_id].value
+
+    def __getitem__(self, field_id: str) -> FieldValue:
+        return self.fields[field_id]
+
+    @property
+    def department(self) -> str:
+        name = self.fields.get("dept_name")
+        return str(name.value).strip() if name is not None and name.value else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "form_id": self.form_id,
+            "form_version": self.form_version,
+            "fields": [f.to_dict() for f in self.fields.values()],
+            "tables": {k: t.to_dict() for k, t in self.tables.items()},
+            "problems": [p.to_dict() for p in self.problems],
+        }
