@@ -112,7 +112,7 @@ class CheckReport:
 
     def sort(self) -> None:
         order = {name: i for i, name in enumerate(self.sheet_order)}
-        self.findings.sort(key=lambda f: (order.get(f.sheet, len(order)),) + f.sort_key)
+        self.findings.sort(key=lambda f: (order.get(f.sheet, len(order)), *f.sort_key))
 
     @property
     def counts(self) -> dict[str, int]:

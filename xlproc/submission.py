@@ -7,6 +7,7 @@ Every value keeps its sheet and cell so findings can point back at it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -69,23 +70,30 @@ class FieldValue:
 
 @dataclass
 class TableData:
-    """A repeating table: one DataFrame row per non-empty Excel row.
+    """A repeating table: one row per non-empty Excel row.
 
-    ``frame`` has one column per spec column id (Decimal / str / date / None) and
-    ``row``, the Excel row number, so every value can be located: column letters
-    are in ``columns``.
+    ``rows`` are plain dicts (column id → Decimal / str / date / None, plus ``row``,
+    the Excel row number); ``frame`` is the same as a pandas DataFrame, built on first
+    use. Column letters are in ``columns`` so every value can be located.
     """
 
     spec: TableSpec
     sheet: str
-    frame: pd.DataFrame
+    rows: list[dict[str, Any]]
     columns: dict[str, str]  # column id → column letter
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=[*(c.id for c in self.spec.columns), "row"], dtype=object)
 
     def cell(self, row: int, column_id: str) -> str:
         return f"{self.columns[column_id]}{row}"
 
+    def column(self, column_id: str) -> list[Any]:
+        return [r.get(column_id) for r in self.rows]
+
     def records(self) -> list[dict[str, Any]]:
-        return self.frame.to_dict("records")
+        return [dict(r) for r in self.rows]
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"sheet": self.sheet, "columns": self.columns, "rows": self.records()})

@@ -1,0 +1,87 @@
+"""Find the workbooks of a batch: every .xlsx under the inbox, recursively.
+
+Anything else is listed as skipped with a reason (an old .xls, a PDF …), except
+what is never a submission: Office lock files (``~$…``), our own temporaries and
+hidden files, and the outbox itself when it lies inside the inbox.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..atomic import TEMP_PREFIX
+
+_REASONS = {
+    ".xls": "旧版 .xls 格式，请在 Excel/WPS 中另存为 .xlsx 后重新报送",
+    ".et": "WPS 表格格式（.et），请另存为 .xlsx 后重新报送",
+    ".xlsm": "含宏的工作簿（.xlsm），请另存为 .xlsx 后重新报送",
+    ".ods": "OpenDocument 表格（.ods），请另存为 .xlsx 后重新报送",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One workbook to process: its path, its name relative to the inbox, its output stem."""
+
+    path: Path
+    name: str  # relative to the inbox, "/"-separated
+    stem: str  # unique within the batch; names the output files
+
+
+@dataclass
+class Discovery:
+    """The workbooks found under a folder, and the files skipped with a Chinese reason."""
+
+    sources: list[Source] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(("~$", TEMP_PREFIX, ".")) or name in ("Thumbs.db", "desktop.ini")
+
+
+def discover(inbox: Path, exclude: tuple[Path, ...] = ()) -> Discovery:
+    """Walk ``inbox`` in a stable order; ``exclude`` folders (the outbox) are not entered."""
+    inbox = Path(inbox)
+    excluded = {Path(p).resolve() for p in exclude}
+    found: list[tuple[Path, str]] = []
+    result = Discovery()
+    for root, dirs, files in os.walk(inbox):
+        root_path = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in excluded)
+        for name in sorted(files):
+            if _ignored(name):
+                continue
+            path = root_path / name
+            rel = path.relative_to(inbox).as_posix()
+            suffix = path.suffix.lower()
+            if suffix == ".xlsx":
+                found.append((path, rel))
+            else:
+                result.skipped.append((rel, _REASONS.get(suffix, "不是 .xlsx 工作簿")))
+    result.sources = _assign_stems(found)
+    return result
+
+
+def _assign_stems(found: list[tuple[Path, str]]) -> list[Source]:
+    """Output stems unique across the batch (case-insensitively, for Windows).
+
+    Two workbooks named 自评表.xlsx in different sub-folders get the sub-folder path
+    in their stem, so their outputs never overwrite each other.
+    """
+    counts = Counter(p.stem.lower() for p, _ in found)
+    taken: set[str] = set()
+    sources = []
+    for path, rel in found:
+        stem = path.stem
+        if counts[stem.lower()] > 1:
+            stem = rel[: -len(path.suffix)].replace("/", "_")
+        base, n = stem, 2
+        while stem.lower() in taken:
+            stem, n = f"{base}_{n}", n + 1
+        taken.add(stem.lower())
+        sources.append(Source(path, rel, stem))
+    return sources

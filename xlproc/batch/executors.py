@@ -1,0 +1,281 @@
+"""Run the per-file task over many workbooks: in this process, a local pool, or Dask.
+
+All three run the same top-level function ``run_chunk(tasks, config)`` over chunks of
+files (a chunk amortises inter-process traffic; a workbook costs ~10 ms). Workers
+build their ``Pipeline`` (spec, compiled rules, parsed report template) once per
+process: eagerly in the local pool's initializer, lazily (``cached_pipeline``) on Dask.
+
+A worker process that dies (segfault, out of memory) breaks a local pool. The files
+that were in flight are then re-run one at a time in a fresh pool, so the file that
+kills its worker is identified and reported as failed, and no other file is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import XlprocError
+from ..pipeline import FileResult, PipelineOptions, cached_pipeline, failed_result, process_file
+
+STATUS_UNCHANGED = "unchanged"  # internal: content hash equals the manifest's; parent reuses
+WORKER_CRASHED = "处理该文件时工作进程异常退出（可能是文件损坏或内存不足），其他文件不受影响"
+
+Chunk = list[Any]
+
+
+@dataclass(frozen=True)
+class WorkerTask:
+    """One file for a worker: where it is, what to call it, what the manifest knows."""
+
+    path: str
+    source: str  # name relative to the inbox
+    stem: str  # output file stem
+    known_sha256: str = ""  # reuse the earlier outputs if the content still hashes to this
+    previous: str = ""  # last year's workbook of the same department
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What every worker needs, sent once (pool initializer) or with each chunk (Dask)."""
+
+    outbox: str
+    pipeline: PipelineOptions = field(default_factory=PipelineOptions)
+    # Replaces ``process_file`` (tests, benchmarks): fn(path, outbox, task, sha256) -> FileResult.
+    task: Callable[..., FileResult] | None = None
+
+
+def _run_one(t: WorkerTask, config: WorkerConfig) -> FileResult:
+    path = Path(t.path)
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return failed_result(t.source, f"无法读取文件：{exc.strerror or exc}")
+    if t.known_sha256 and sha == t.known_sha256:
+        return FileResult(source=t.source, sha256=sha, status=STATUS_UNCHANGED)
+    if config.task is not None:
+        return config.task(path, Path(config.outbox), t, sha)
+    pipeline = cached_pipeline(config.pipeline)
+    return process_file(
+        path, Path(config.outbox), pipeline, previous=t.previous or None, source=t.source, stem=t.stem, sha256=sha
+    )
+
+
+def run_chunk(tasks: list[WorkerTask], config: WorkerConfig) -> list[FileResult]:
+    """Process a chunk of files; one result per file, in order. Never raises per file."""
+    return [_run_one(t, config) for t in tasks]
+
+
+def index_chunk(paths: list[str], config: WorkerConfig) -> list[tuple[str, str, str, str]]:
+    """(path, department, sha256, error) of previous-year workbooks, for the cross-year rules."""
+    from ..reading import read_workbook
+
+    out = []
+    for p in paths:
+        try:
+            sha = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            out.append((p, read_workbook(Path(p)).department, sha, ""))
+        except (XlprocError, OSError) as exc:
+            out.append((p, "", "", str(exc)))
+        except Exception as exc:
+            out.append((p, "", "", f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _init_worker(config: WorkerConfig) -> None:
+    # Ctrl-C goes to the whole process group; only the parent decides what to do
+    # (it terminates the pool), so a worker never dies half-way through a rename.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if config.task is None:
+        cached_pipeline(config.pipeline)
+
+
+class WorkerCrashedError(Exception):
+    """A worker process died while processing exactly this chunk (run alone)."""
+
+
+class InProcessExecutor:
+    """Everything in the calling process (``--jobs 0``): simplest to debug and profile."""
+
+    def __init__(self, config: WorkerConfig):
+        self.config = config
+
+    def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
+        for chunk in chunks:
+            try:
+                yield chunk, fn(chunk, self.config)
+            except Exception as exc:
+                yield chunk, exc
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class LocalPoolExecutor:
+    """A pool of long-lived worker processes on this machine."""
+
+    def __init__(self, config: WorkerConfig, jobs: int):
+        self.config = config
+        self.jobs = max(1, jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the parent runs a progress thread, and fork with threads
+            # can deadlock; spawn is also what Windows offers.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.config,),
+            )
+        return self._pool
+
+    def _restart(self) -> None:
+        self._kill()
+        self._pool = None
+
+    def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
+        pending = deque(chunks)
+        suspects: deque[Chunk] = deque()  # items of chunks in flight when a worker died
+        inflight: dict[Any, tuple[Chunk, bool]] = {}
+        limit = self.jobs * 3
+        while pending or suspects or inflight:
+            pool = self._start()
+            if suspects:
+                if not inflight:
+                    chunk = suspects.popleft()
+                    inflight[pool.submit(fn, chunk, self.config)] = (chunk, True)
+            else:
+                while pending and len(inflight) < limit:
+                    chunk = pending.popleft()
+                    inflight[pool.submit(fn, chunk, self.config)] = (chunk, False)
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                chunk, isolated = inflight.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if isolated:
+                        yield chunk, WorkerCrashedError(WORKER_CRASHED)
+                    else:
+                        suspects.extend([item] for item in chunk)
+                    continue
+                except Exception as exc:
+                    yield chunk, exc
+                    continue
+                yield chunk, result
+            if broken:
+                for chunk, _isolated in inflight.values():
+                    suspects.extend([item] for item in chunk)
+                inflight.clear()
+                self._restart()
+
+    def _kill(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # ProcessPoolExecutor has no public "terminate": stop the workers ourselves so an
+        # interrupted batch returns at once (their outputs are atomic, temporaries swept).
+        procs = list(getattr(pool, "_processes", {}).values())
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        self._kill()
+
+
+class DaskExecutor:
+    """The same chunks on a Dask distributed cluster (``--scheduler tcp://HOST:PORT``).
+
+    Workers must see the inbox and outbox at the same paths (a shared file system) and
+    have xlproc installed. Each worker process builds its Pipeline on first use.
+    """
+
+    def __init__(self, config: WorkerConfig, scheduler: str):
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise XlprocError("使用 --scheduler 需要安装 dask[distributed]：pip install 'xlproc[dask]'") from exc
+        self.config = config
+        try:
+            self.client = Client(scheduler, set_as_default=False, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise XlprocError(f"无法连接 Dask 调度器 {scheduler}：{exc}") from exc
+        self._futures: list[Any] = []
+
+    def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
+        from distributed import as_completed
+
+        futures = {self.client.submit(fn, chunk, self.config, pure=False): chunk for chunk in chunks}
+        self._futures = list(futures)
+        for fut in as_completed(futures):
+            chunk = futures[fut]
+            try:
+                yield chunk, fut.result()
+            except Exception as exc:  # KilledWorker, a lost connection …
+                yield chunk, exc
+            fut.release()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.cancel(self._futures)
+        self.close()
+
+
+def make_executor(config: WorkerConfig, jobs: int, scheduler: str | None = None):
+    """The executor for the options: Dask when a scheduler is given, else pool or in-process."""
+    if scheduler:
+        return DaskExecutor(config, scheduler)
+    if jobs <= 0:
+        return InProcessExecutor(config)
+    return LocalPoolExecutor(config, jobs)
+
+
+def default_jobs() -> int:
+    """One worker per core."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def chunked(items: list[Any], jobs: int, size: int | None = None) -> list[Chunk]:
+    """Split work into chunks: big enough to amortise IPC, small enough to balance load."""
+    if size is None:
+        size = max(1, min(16, len(items) // (max(1, jobs) * 8)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def failed_chunk(chunk: list[WorkerTask], error: BaseException) -> list[FileResult]:
+    """Results for every file of a chunk whose execution failed as a whole."""
+    message = str(error) if isinstance(error, WorkerCrashedError) else f"处理时发生意外错误：{type(error).__name__}: {error}"
+    return [failed_result(t.source, message) for t in chunk]
+
+
+def mark_cached(result: FileResult) -> FileResult:
+    """A reused result, flagged as such."""
+    return replace(result, cached=True)

@@ -1,0 +1,24 @@
+"""Fill a generated template with values: samples, tests and benchmarks.
+
+``fill_workbook`` writes the project's own form with the given inputs already typed
+in, exactly as a department would leave it (numbers as numbers, anything passed as
+a string as text). It is the ``make_workbook`` of the test suite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .spec import FormSpec
+from .template import write_template
+
+
+def fill_workbook(
+    out: Path,
+    values: dict[str, Any],
+    tables: dict[str, list[dict[str, Any]]] | None = None,
+    spec: FormSpec | None = None,
+) -> Path:
+    """Write the form to ``out`` with ``values`` (field id → value) and table rows filled in."""
+    return write_template(out, spec=spec, values=values, tables=tables)

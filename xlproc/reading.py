@@ -1,0 +1,175 @@
+"""Read a filled workbook into a typed ``Submission``.
+
+Cells are found through the defined names the template wrote (``F_<field>``,
+``T_<table>``), which Excel, WPS and LibreOffice move along when rows are inserted;
+values come from python-calamine (fast, no styles). Computed cells are recomputed
+from the inputs, never taken from the file's cache.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import python_calamine as calamine
+
+from .compute import compute_value
+from .errors import WorkbookError
+from .layout import col_letter
+from .numbers import parse_cell
+from .package import NameRef, Package, open_package, parse_ref
+from .spec import FieldSpec, FormSpec, TableSpec, default_spec
+from .submission import CellProblem, FieldValue, Submission, TableData
+from .template import META_SHEET, field_name, table_name
+
+
+@dataclass
+class _Sheets:
+    """Lazily loaded sheet grids (list of rows, from A1)."""
+
+    book: Any
+    pkg: Package
+    cache: dict[str, list[list[Any]]]
+
+    def grid(self, name: str) -> list[list[Any]]:
+        if name not in self.cache:
+            try:
+                self.cache[name] = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:  # calamine raises its own error types
+                raise WorkbookError(self.pkg.path, f"无法读取工作表内容（{exc}）", sheet=name) from None
+        return self.cache[name]
+
+    def value(self, name: str, row: int, col: int) -> Any:
+        grid = self.grid(name)
+        if row < len(grid) and col < len(grid[row]):
+            v = grid[row][col]
+            return None if v == "" else v
+        return None
+
+
+def _check_form(pkg: Package, sheets: _Sheets, spec: FormSpec) -> tuple[str, str]:
+    if META_SHEET not in pkg.sheets:
+        raise WorkbookError(
+            pkg.path, f"不是本系统下发的{spec.title}（缺少表单标识）。请使用 xlproc template 生成的模板填报"
+        )
+    form_id = str(sheets.value(META_SHEET, 0, 1) or "")
+    version = str(sheets.value(META_SHEET, 1, 1) or "")
+    if form_id != spec.form_id:
+        raise WorkbookError(pkg.path, f"表单类型不符：该文件是“{form_id or '未知'}”，应为“{spec.form_id}”", sheet=META_SHEET)
+    if version != spec.version:
+        raise WorkbookError(
+            pkg.path,
+            f"表单版本不符：该文件为 {version or '未知'} 版，当前要求 {spec.version} 版，请使用新模板重新填报",
+            sheet=META_SHEET,
+        )
+    for sheet in spec.sheets:
+        if sheet.name not in pkg.sheets:
+            raise WorkbookError(pkg.path, f"缺少工作表“{sheet.name}”（可能被删除或改名），请使用原模板填报")
+    return form_id, version
+
+
+def _resolve(pkg: Package, name: str, label: str, sheet_name: str) -> NameRef:
+    raw = pkg.names.get(name)
+    if raw is None:
+        raise WorkbookError(pkg.path, f"找不到“{label}”的位置（定义名称 {name} 缺失），请使用原模板填报", sheet=sheet_name)
+    ref = parse_ref(raw)
+    if ref is None:
+        raise WorkbookError(pkg.path, f"“{label}”所在的单元格已被删除（{name} = {raw}）", sheet=sheet_name)
+    if ref.sheet != sheet_name:
+        raise WorkbookError(pkg.path, f"“{label}”被移到了工作表“{ref.sheet}”，应在“{sheet_name}”", sheet=sheet_name)
+    return ref
+
+
+def _read_table(pkg: Package, sheets: _Sheets, spec: FormSpec, table: TableSpec, problems: list) -> TableData:
+    sheet_name = spec.sheet_name(table.sheet)
+    ref = _resolve(pkg, table_name(table.id), table.label, sheet_name)
+    first_col = ref.col
+    letters = {c.id: col_letter(first_col + i) for i, c in enumerate(table.columns)}
+    records = []
+    for row in range(ref.row1, ref.row2 + 1):
+        raws = [sheets.value(sheet_name, row - 1, first_col + i) for i in range(len(table.columns))]
+        if all(r is None or (isinstance(r, str) and not r.strip()) for r in raws):
+            continue  # an empty template row
+        rec: dict[str, Any] = {}
+        for col, raw in zip(table.columns, raws, strict=True):
+            value, problem = parse_cell(raw, col.type, col.unit, spec.enums.get(col.enum or "", ()))
+            rec[col.id] = value
+            if problem:
+                cell = f"{letters[col.id]}{row}"
+                problems.append(CellProblem(sheet_name, cell, f"{table.label}第{row}行{col.label}", raw, problem,
+                                            f"{table.id}.{col.id}"))
+        rec["row"] = row
+        records.append(rec)
+    return TableData(table, sheet_name, records, letters)
+
+
+_FieldPlan = tuple[FieldSpec, str, tuple[str, ...]]  # field, sheet name, enum values
+_plans: dict[int, tuple[FormSpec, list[_FieldPlan]]] = {}
+_positions: dict[tuple[int, tuple], dict[str, NameRef]] = {}
+
+
+def _plan(spec: FormSpec) -> list[_FieldPlan]:
+    """Per-spec constants of the field loop, computed once per process."""
+    cached = _plans.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        plan = [(f, spec.sheet_name(f.sheet), spec.enums.get(f.enum or "", ())) for f in spec.fields.values()]
+        cached = _plans[id(spec)] = (spec, plan)
+    return cached[1]
+
+
+def _field_refs(pkg: Package, spec: FormSpec, plan: list[_FieldPlan]) -> dict[str, NameRef]:
+    """Field id → NameRef; cached per workbook.xml content (a batch of one template resolves once)."""
+    key = (id(spec), pkg.key)
+    refs = _positions.get(key)
+    if refs is None:
+        refs = {f.id: _resolve(pkg, field_name(f.id), f.label, sheet_name) for f, sheet_name, _ in plan}
+        if len(_positions) > 64:
+            _positions.clear()
+        _positions[key] = refs
+    return refs
+
+
+def read_workbook(path: Path, spec: FormSpec | None = None) -> Submission:
+    """Read a filled workbook. Raises WorkbookError (Chinese message) when it cannot be read.
+
+    Problems with individual cells (text in a number cell, a value not in a dropdown)
+    do not raise: they are kept on the Submission for the checks to report.
+    """
+    spec = spec or default_spec()
+    pkg = open_package(Path(path))
+    try:
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+    except Exception as exc:  # calamine's own errors: encrypted parts, broken XML …
+        raise WorkbookError(pkg.path, f"文件已损坏，无法读取（{exc}）") from None
+    sheets = _Sheets(book, pkg, {})
+    form_id, version = _check_form(pkg, sheets, spec)
+
+    problems: list[CellProblem] = []
+    tables = {tid: _read_table(pkg, sheets, spec, t, problems) for tid, t in spec.tables.items()}
+    frames = {tid: t.rows for tid, t in tables.items()}
+    fields: dict[str, FieldValue] = {}
+    values: dict[str, Any] = {}
+    computed = []
+    plan = _plan(spec)
+    refs = _field_refs(pkg, spec, plan)
+    for f, sheet_name, allowed in plan:
+        ref = refs[f.id]
+        if f.compute:
+            computed.append((f, sheet_name, ref))
+            continue
+        raw = sheets.value(sheet_name, ref.row1 - 1, ref.col)
+        value, problem = parse_cell(raw, f.type, f.unit, allowed)
+        if problem:
+            problems.append(CellProblem(sheet_name, ref.cell, f.label, raw, problem, f.id))
+        values[f.id] = value
+        fields[f.id] = FieldValue(f.id, f.label, sheet_name, ref.cell, value,
+                                  raw=raw if problem else None, problem=problem)
+    for f, sheet_name, ref in computed:  # spec order is dependency order (score_total before score_converted)
+        value = compute_value(f, spec, values, frames)
+        values[f.id] = value
+        fields[f.id] = FieldValue(f.id, f.label, sheet_name, ref.cell, value, computed=True)
+    ordered = {fid: fields[fid] for fid in spec.fields}
+    problems.sort(key=lambda p: (p.sheet, p.cell))
+    return Submission(pkg.path, spec, form_id, version, ordered, tables, problems)
