@@ -34,7 +34,7 @@ def render_submission(sub: Submission, console: Console) -> None:
                 value = f"{value}（计算）"
             t.add_row(f.id, f.label, f.cell, value)
         console.print(t)
-    for tid, table in sub.tables.items():
+    for table in sub.tables.values():
         t = Table(title=f"表格：{table.spec.label}（{table.sheet}，{len(table.rows)} 行）", title_justify="left")
         t.add_column("行")
         for col in table.spec.columns:
