@@ -1,0 +1,175 @@
+"""read_workbook: typed values with their cells, tables, recomputed totals, text in numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from xlproc.reading import read_workbook
+
+PROJECTS = [
+    {
+        "name": "甲项目",
+        "amount": Decimal("53.70"),
+        "pre_eval": "是",
+        "midyear": "≥50%",
+        "yearend": "是",
+        "self_score": Decimal("100"),
+        "key_eval": "否",
+    },
+    {
+        "name": "乙项目",
+        "amount": Decimal("13.58"),
+        "pre_eval": "是",
+        "midyear": "<30%",
+        "yearend": "是",
+        "self_score": Decimal("96"),
+        "key_eval": "否",
+    },
+    {},  # a blank row in the middle: dropped
+    {"name": "丙项目", "amount": Decimal("5"), "pre_eval": "否", "midyear": "未开展", "key_eval": "是"},
+]
+
+
+def test_values_are_typed_and_located(make_workbook):
+    path = make_workbook(
+        {
+            "dept_name": "中共某区委网信办",
+            "year": 2023,
+            "org_level": "正科级",
+            "staff_quota": 7,
+            "budget_income_general": Decimal("197.05"),
+            "budget_income_other": Decimal("0.01"),
+            "nontax_plan": Decimal("0.01"),
+            "fill_date": date(2024, 1, 15),
+            "declared_cash_ratio": Decimal("152.20"),
+            "problems_found": "第一行\n第二行 <b>&</b>",
+        },
+        {"nontax": [{"item": "利息收入", "plan": Decimal("0.01"), "actual": Decimal("0.0044")}]},
+    )
+    sub = read_workbook(path)
+    assert sub.department == "中共某区委网信办"
+    assert sub.value("year") == 2023 and sub.value("staff_quota") == 7
+    assert sub.value("budget_income_general") == Decimal("197.05")
+    assert str(sub.value("declared_cash_ratio")) == "152.2"
+    assert sub.value("fill_date") == date(2024, 1, 15)
+    assert sub.value("problems_found") == "第一行\n第二行 <b>&</b>"
+    assert sub.value("dept_code") is None
+    f = sub["budget_income_general"]
+    assert (f.sheet, f.cell) == ("收支预算", "B5")
+    nontax = sub.tables["nontax"]
+    assert nontax.rows == [{"item": "利息收入", "plan": Decimal("0.01"), "actual": Decimal("0.0044"), "row": 22}]
+    assert nontax.cell(22, "actual") == "D22"
+    assert list(nontax.frame.columns) == ["item", "plan", "actual", "row"]
+    assert sub.value("nontax_actual_total") == Decimal("0.0044")
+    assert not sub.problems
+
+
+def test_computed_fields_are_recomputed_not_read_from_cache(make_workbook):
+    # xlsxwriter writes no meaningful cached values: every total below comes from the reader.
+    values = {
+        "sanbao_wage_plan": Decimal("141.92"),
+        "sanbao_operation_plan": Decimal("93.42"),
+        "liabilities_total": Decimal("0.79"),
+        "assets_total": Decimal("23.80"),
+        "score_policy_score": Decimal("4.5"),
+        "score_budgeting_score": Decimal("12"),
+        "score_problems_score": Decimal("1"),
+        "score_innovation_score": Decimal("2"),
+        "score_debt_applicable": "否",
+    }
+    sub = read_workbook(make_workbook(values, {"projects": PROJECTS}))
+    assert sub.value("sanbao_total_plan") == Decimal("235.34")
+    assert sub.value("debt_ratio") == Decimal("3.32")
+    assert sub.value("score_total") == Decimal("17.5")  # 4.5 + 12 + 2 (bonus) − 1 (deduction)
+    # base = 81.5 − 2 (债务管理 不适用); bonus and deduction kinds never in the base
+    assert sub.value("score_converted") == (Decimal("17.5") / Decimal("79.5") * 100).quantize(Decimal("0.01"))
+    got = {
+        k: sub.value(k)
+        for k in (
+            "project_count",
+            "pre_eval_count",
+            "monitored_count",
+            "monitor_ge50_count",
+            "monitor_lt30_count",
+            "monitor_none_count",
+            "achieved_count",
+            "achieved_amount",
+            "not_achieved_count",
+            "self_eval_count",
+            "self_eval_full_count",
+            "self_eval_95_count",
+            "self_eval_90_95_count",
+            "self_eval_lt90_count",
+            "key_eval_count",
+        )
+    }
+    assert got == {
+        "project_count": 3,
+        "pre_eval_count": 2,
+        "monitored_count": 3,
+        "monitor_ge50_count": 1,
+        "monitor_lt30_count": 1,
+        "monitor_none_count": 1,
+        "achieved_count": 2,
+        "achieved_amount": Decimal("67.28"),
+        "not_achieved_count": 0,
+        "self_eval_count": 2,
+        "self_eval_full_count": 1,
+        "self_eval_95_count": 2,
+        "self_eval_90_95_count": 0,
+        "self_eval_lt90_count": 0,
+        "key_eval_count": 1,
+    }
+    assert [r["row"] for r in sub.tables["projects"].rows] == [6, 7, 9]  # blank row 8 dropped, rows kept
+    assert sub["score_total"].computed and sub["score_total"].cell == "B16"
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "expected"),
+    [
+        ("budget_income_general", "1,234.50", Decimal("1234.50")),
+        ("budget_income_general", "１２３．４５", Decimal("123.45")),
+        ("budget_income_general", " 12万元 ", Decimal("12")),
+        ("budget_income_general", "197.06", Decimal("197.06")),
+        ("declared_debt_ratio", "3.32%", Decimal("3.32")),
+        ("staff_quota", "７", Decimal("7")),
+        ("year", "2023年", Decimal("2023")),
+        ("fill_date", "2024年1月5日", date(2024, 1, 5)),
+        ("fill_date", "2024/01/05", date(2024, 1, 5)),
+        ("org_level", "正科级 ", "正科级"),
+    ],
+)
+def test_text_parsed_with_certainty(make_workbook, field, raw, expected):
+    sub = read_workbook(make_workbook({field: raw}))
+    assert sub.value(field) == expected
+    assert not sub.problems
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "reason"),
+    [
+        ("staff_quota", "约10", "不是可以确定的数字"),
+        ("budget_income_general", "—", "不是可以确定的数字"),
+        ("budget_income_general", "3860元", "单位是元"),
+        ("budget_income_general", "12.3.4", "不是可以确定的数字"),
+        ("staff_quota", "7.5", "不是整数"),
+        ("fill_date", "去年年底", "不是有效日期"),
+        ("org_level", "处级", "不在可选项"),
+    ],
+)
+def test_uncertain_text_is_a_problem_never_zero(make_workbook, field, raw, reason):
+    sub = read_workbook(make_workbook({field: raw}))
+    fv = sub[field]
+    assert fv.value is None and fv.raw == raw and reason in fv.problem
+    [p] = sub.problems
+    assert (p.sheet, p.cell, p.field_id, p.raw) == (fv.sheet, fv.cell, field, raw)
+
+
+def test_text_in_a_table_number_cell_is_located(make_workbook):
+    sub = read_workbook(make_workbook({}, {"projects": [{"name": "甲", "amount": "约5万"}]}))
+    [p] = sub.problems
+    assert (p.sheet, p.cell, p.field_id) == ("项目台账", "C6", "projects.amount")
+    assert sub.tables["projects"].rows[0]["amount"] is None

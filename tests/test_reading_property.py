@@ -1,0 +1,89 @@
+"""Property: random valid values written into a generated form read back exactly,
+also after LibreOffice has opened and re-saved the file."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xlproc.fill import fill_workbook
+from xlproc.reading import read_workbook
+from xlproc.spec import default_spec
+
+SPEC = default_spec()
+ALPHABET = st.sampled_from(list("部门预算绩效网信办保工资运转ABCxyz0123456789<>&\"'{}%=+-@#（），。、 \n"))
+
+
+def _scaled(decimals: int, high: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(0, high).map(lambda n: Decimal(n).scaleb(-decimals) if decimals else Decimal(n))
+
+
+def _text() -> st.SearchStrategy[str]:
+    return st.text(ALPHABET, min_size=1, max_size=40).map(str.strip).filter(bool)
+
+
+def value_strategy(f) -> st.SearchStrategy:
+    d = SPEC.decimals(f)
+    if f.type == "money":
+        return _scaled(d, 10**7 * 10**d)
+    if f.type in ("percent", "number"):
+        return _scaled(d, 10**5 * 10**d)
+    if f.type == "count":
+        return st.integers(0, 100_000).map(Decimal)
+    if f.type == "year":
+        return st.integers(2000, 2100).map(Decimal)
+    if f.type == "date":
+        return st.dates(date(2000, 1, 1), date(2100, 12, 31))
+    if f.type == "enum":
+        return st.sampled_from(SPEC.enums[f.enum])
+    return _text()
+
+
+INPUTS = [f for f in SPEC.fields.values() if f.is_input]
+
+
+@st.composite
+def submissions(draw):
+    values = {f.id: draw(st.none() | value_strategy(f)) for f in INPUTS}
+    tables = {}
+    for tid, t in SPEC.tables.items():
+        n = draw(st.integers(0, min(3, t.rows)))
+        rows = []
+        for _ in range(n):
+            row = {c.id: draw(st.none() | value_strategy(c)) for c in t.columns}
+            if all(v is None for v in row.values()):
+                row[t.columns[0].id] = draw(value_strategy(t.columns[0]))
+            rows.append(row)
+        tables[tid] = rows
+    return values, tables
+
+
+def assert_read_back(path, values, tables):
+    sub = read_workbook(path)
+    assert not sub.problems
+    for fid, expected in values.items():
+        assert sub.value(fid) == expected, (fid, sub.value(fid), expected)
+    for tid, rows in tables.items():
+        got = [{k: v for k, v in r.items() if k != "row"} for r in sub.tables[tid].rows]
+        assert got == rows, tid
+
+
+@given(data=submissions())
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_random_values_read_back_exactly(tmp_path, data):
+    values, tables = data
+    path = fill_workbook(tmp_path / "p.xlsx", values, tables)
+    assert_read_back(path, values, tables)
+
+
+@pytest.mark.libreoffice
+@given(data=submissions())
+@settings(max_examples=3, suppress_health_check=list(HealthCheck))
+def test_random_values_survive_libreoffice_resave(tmp_path, lo_resave, data):
+    values, tables = data
+    path = fill_workbook(tmp_path / "p.xlsx", values, tables)
+    assert_read_back(lo_resave(path), values, tables)
