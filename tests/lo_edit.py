@@ -16,6 +16,7 @@ lifted for the edits and restored before saving, as a department's IT helper wou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -98,10 +99,8 @@ def main(src: str, dst: str, edits_path: str) -> None:
         doc.storeToURL(out, (_prop("FilterName", "Calc MS Excel 2007 XML"),))
         doc.close(True)
     finally:
-        try:
+        with contextlib.suppress(Exception):
             desktop.terminate()
-        except Exception:
-            pass
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
