@@ -1,0 +1,63 @@
+"""Median time to read one sample workbook: xlproc's reader against a plain openpyxl load.
+
+    python benchmarks/read.py [WORKBOOK] [--repeat N]
+
+xlproc: ``read_workbook`` (python-calamine + defined names + typed parsing + recomputed
+totals: the whole job). Baselines: ``openpyxl.load_workbook`` alone (no parsing, no
+recomputation — strictly less work), and in read-only mode. Prints medians in ms and
+the ratio of each baseline to xlproc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+
+from xlproc.reading import read_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()  # warm-up: imports, caches
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def default_workbook() -> Path:
+    samples = sorted((ROOT / "samples" / "inbox").glob("*.xlsx"))
+    if samples:
+        return samples[0]
+    from xlproc.fill import fill_workbook
+
+    return fill_workbook(Path(tempfile.mkdtemp()) / "bench.xlsx", {"dept_name": "基准测试局"})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("workbook", nargs="?", type=Path)
+    ap.add_argument("--repeat", type=int, default=50)
+    args = ap.parse_args()
+    path = args.workbook or default_workbook()
+    ours = median_ms(lambda: read_workbook(path), args.repeat)
+    plain = median_ms(lambda: openpyxl.load_workbook(path, data_only=True), args.repeat)
+    ro = median_ms(lambda: openpyxl.load_workbook(path, data_only=True, read_only=True).close(), args.repeat)
+    print(f"workbook: {path.name} ({path.stat().st_size / 1024:.1f} KiB), median of {args.repeat} runs")
+    print(f"{'reader':<44}{'median ms':>10}{'ratio':>8}")
+    print(f"{'xlproc read_workbook (calamine, typed)':<44}{ours:>10.2f}{1:>7.1f}x")
+    print(f"{'openpyxl.load_workbook (values only)':<44}{plain:>10.2f}{plain / ours:>7.1f}x")
+    print(f"{'openpyxl.load_workbook read_only (open only)':<44}{ro:>10.2f}{ro / ours:>7.1f}x")
+    print(f"speedup vs openpyxl load: {plain / ours:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
