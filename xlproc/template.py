@@ -77,21 +77,29 @@ def _validation(spec: FormSpec, f: FieldSpec | ColumnSpec, cell: str) -> dict[st
         v = {"validate": "integer", "criteria": ">=", "value": 0, "error_message": "请输入不小于0的整数。"}
         rule = f"{unit}整数。"
     elif f.type == "year":
-        v = {"validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100,
-             "error_message": "请输入四位数年度，如2023。"}
+        v = {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 2000,
+            "maximum": 2100,
+            "error_message": "请输入四位数年度，如2023。",
+        }
         rule = "四位数年度。"
     elif f.type == "date":
-        v = {"validate": "date", "criteria": "between", "minimum": date(2000, 1, 1),
-             "maximum": date(2100, 12, 31), "error_message": "请输入日期，如2023-12-31。"}
+        v = {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": date(2000, 1, 1),
+            "maximum": date(2100, 12, 31),
+            "error_message": "请输入日期，如2023-12-31。",
+        }
         rule = "日期，格式如2023-12-31。"
     elif f.type == "enum":
-        v = {"validate": "list", "source": f"={list_name(f.enum or '')}",
-             "error_message": "请从下拉列表中选择。"}
+        v = {"validate": "list", "source": f"={list_name(f.enum or '')}", "error_message": "请从下拉列表中选择。"}
         rule = "请从下拉列表中选择。"
     else:
         limit = 10000 if f.type == "longtext" else 500
-        v = {"validate": "length", "criteria": "<=", "value": limit,
-             "error_message": f"文字不超过{limit}字。"}
+        v = {"validate": "length", "criteria": "<=", "value": limit, "error_message": f"文字不超过{limit}字。"}
         rule = "文字。"
     optional = "" if f.required else "（选填）"
     v.update(
@@ -139,7 +147,9 @@ class _Writer:
             props["num_format"] = num
         return self.fmt(**props)
 
-    def write_input(self, ws, row: int, col: int, f: FieldSpec | ColumnSpec, value: Any = None) -> None:
+    def write_input(
+        self, ws, row: int, col: int, f: FieldSpec | ColumnSpec, value: Any = None, validate: bool = True
+    ) -> None:
         cell = f"{col_letter(col)}{row + 1}"
         fmt = self.input_fmt(f)
         if value is None or value == "":
@@ -155,7 +165,8 @@ class _Writer:
             ws.write_datetime(row, col, value, self.fmt(locked=False, bg_color=INPUT_FILL, num_format="yyyy-mm-dd"))
         else:
             raise TypeError(f"cannot write {type(value).__name__} into {cell}")
-        ws.data_validation(row, col, row, col, _validation(self.spec, f, cell))
+        if validate:
+            ws.data_validation(row, col, row, col, _validation(self.spec, f, cell))
 
     def write_field_value(self, ws, sheet: SheetSpec, f: FieldSpec, prefill: dict[str, Any]) -> None:
         _, row, col = self.layout.cells[f.id]
@@ -211,8 +222,9 @@ def _write_table(w: _Writer, ws, sheet: SheetSpec, block: Block, rows: list[dict
     place = w.layout.tables[table.id]
     last_col = VALUE_COL + len(table.columns) - 1
     title = f"{block.label}（可按需插入行，空行不计）"
-    ws.merge_range(place.header_row - 1, 0, place.header_row - 1, max(last_col, 3), title,
-                   w.fmt(bold=True, bg_color=LABEL_FILL))
+    ws.merge_range(
+        place.header_row - 1, 0, place.header_row - 1, max(last_col, 3), title, w.fmt(bold=True, bg_color=LABEL_FILL)
+    )
     ws.write_string(place.header_row, 0, "序号", w.label_fmt(bold=True))
     for col in table.columns:
         ws.write_string(place.header_row, place.columns[col.id], col.label, w.label_fmt(bold=True))
@@ -221,7 +233,12 @@ def _write_table(w: _Writer, ws, sheet: SheetSpec, block: Block, rows: list[dict
         values = rows[i] if i < len(rows) else {}
         ws.write_number(r, 0, i + 1, w.fmt(bg_color=LABEL_FILL, align="center"))
         for col in table.columns:
-            w.write_input(ws, r, place.columns[col.id], col, values.get(col.id))
+            w.write_input(ws, r, place.columns[col.id], col, values.get(col.id), validate=False)
+    for col in table.columns:
+        # One validation per column; its formula is relative to the range's top-left cell.
+        c = place.columns[col.id]
+        top = f"{col_letter(c)}{place.first_row + 1}"
+        ws.data_validation(place.first_row, c, place.last_row, c, _validation(w.spec, col, top))
     rng = f"${col_letter(VALUE_COL)}${place.first_row + 1}:${col_letter(last_col)}${place.last_row + 1}"
     w.wb.define_name(table_name(table.id), f"='{sheet.name}'!{rng}")
 
@@ -314,7 +331,9 @@ def write_template(
         prefill["dept_name"] = department
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True}
+        )
         wb.set_properties({"title": spec.title, "subject": f"{spec.form_id} {spec.version}", "author": "xlproc"})
         w = _Writer(wb, spec, layout)
         _write_instructions(w, year, department)
