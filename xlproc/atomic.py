@@ -18,6 +18,16 @@ from .errors import OutputError
 TEMP_PREFIX = ".~xlproc-"
 
 
+def _default_mode() -> int:
+    # mkstemp creates 0600 files; outputs should get the usual permissions (0666 & ~umask).
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _default_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it onto target."""
@@ -29,6 +39,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, _MODE)
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -7,11 +7,14 @@ a string as text). It is the ``make_workbook`` of the test suite.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .spec import FormSpec
 from .template import write_template
+
+FIXED_CREATED = datetime(2024, 1, 1)
 
 
 def fill_workbook(
@@ -21,4 +24,5 @@ def fill_workbook(
     spec: FormSpec | None = None,
 ) -> Path:
     """Write the form to ``out`` with ``values`` (field id → value) and table rows filled in."""
-    return write_template(out, spec=spec, values=values, tables=tables)
+    # A fixed creation time keeps regenerated samples byte-identical when their data is.
+    return write_template(out, spec=spec, values=values, tables=tables, created=FIXED_CREATED)

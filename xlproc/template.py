@@ -304,6 +304,7 @@ def write_template(
     spec: FormSpec | None = None,
     values: dict[str, Any] | None = None,
     tables: dict[str, list[dict[str, Any]]] | None = None,
+    created: datetime | None = None,
 ) -> Path:
     """Write the form to ``path`` (atomically) and return the path.
 
@@ -334,7 +335,10 @@ def write_template(
         wb = xlsxwriter.Workbook(
             str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "in_memory": True}
         )
-        wb.set_properties({"title": spec.title, "subject": f"{spec.form_id} {spec.version}", "author": "xlproc"})
+        props = {"title": spec.title, "subject": f"{spec.form_id} {spec.version}", "author": "xlproc"}
+        if created is not None:
+            props["created"] = created
+        wb.set_properties(props)
         w = _Writer(wb, spec, layout)
         _write_instructions(w, year, department)
         for sheet in spec.sheets:

@@ -42,7 +42,6 @@ CONTEXT_KEYS = (
     "problems",
     "problems_found",
     "improvements",
-    "nothing",
     "charts",
     "findings",
 )
@@ -77,7 +76,6 @@ def build_context(sub: Submission, report: CheckReport | None = None, options: R
         **others,
         "problems_found": v.para("problems_found") or "本次自评未发现需要说明的问题。",
         "improvements": v.para("improvements") or "暂无需要说明的改进措施。",
-        "nothing": o.nothing_to_report,
         "charts": _charts(v, o, scores),
         "findings": _findings(report, o),
     }
@@ -113,8 +111,13 @@ def _basic(v: Values, o: ReportOptions) -> dict[str, Any]:
         staff += f"（其中{'、'.join(split)}）"
     if v.num("staff_retired"):
         staff += f"，离退休人员{v.count('staff_retired')}名"
-    if v.dec("vehicle_quota") is not None or v.dec("vehicle_actual") is not None:
-        staff += f"；核定车辆编制{v.count('vehicle_quota')}辆，实有车辆{v.count('vehicle_actual')}辆"
+    vehicles = [
+        f"{label}{v.count(fid)}辆"
+        for fid, label in (("vehicle_quota", "核定车辆编制"), ("vehicle_actual", "实有车辆"))
+        if v.dec(fid) is not None
+    ]
+    if vehicles:
+        staff += f"；{'，'.join(vehicles)}"
     return {"org": org, "staff": staff + "。", "note": v.para("basic_note")}
 
 
@@ -188,7 +191,9 @@ def _charts(v: Values, o: ReportOptions, scores: dict[str, Any]) -> dict[str, An
         {"label": i["label"], "amount": i["amount"], "money": i["money"], "share": share_pct(i["amount"], total)}
         for i in exp
     ]
-    score_rows = [{"label": r["name"], "score": r["_score"], "max": r["_max"], "kind": r["kind"]} for r in scores["rows"]]
+    score_rows = [
+        {"label": r["name"], "score": r["_score"], "max": r["_max"], "kind": r["kind"]} for r in scores["rows"]
+    ]
     return {
         "expenditure": bool(o.charts and expenditure),
         "scores": bool(o.charts and score_rows),

@@ -27,12 +27,11 @@ class ReportOptions:
     charts: bool = True  # draw the expenditure and score charts
     self_name: str = "本部门"  # how the department refers to itself in generated sentences
     appendix_title: str = "附件：审核情况"
-    nothing_to_report: str = "本年度无相关情况需要说明。"
     source: Path | None = field(default=None, compare=False)
 
 
 _BOOL_KEYS = ("list_zero_classes", "charts")
-_TEXT_KEYS = ("self_name", "appendix_title", "nothing_to_report")
+_TEXT_KEYS = ("self_name", "appendix_title")
 
 
 def load_report_options(path: Path | None = None) -> ReportOptions:

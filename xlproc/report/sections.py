@@ -8,7 +8,6 @@ verbatim beside them. A category with nothing to report gets one sentence saying
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from .formatting import (
@@ -47,7 +46,9 @@ def policy(v: Values, o: ReportOptions) -> dict[str, Any]:
     """（一）重大政策落实: 专项资金, 三保, 过紧日子 (三公 yoy), 减税降费."""
     me = o.self_name
     if v.yes("special_funds_has") or v.has("special_funds_plan"):
-        special = f"{me}本年安排专项资金{v.money('special_funds_plan')}万元，实际支出{v.money('special_funds_spent')}万元。"
+        special = (
+            f"{me}本年安排专项资金{v.money('special_funds_plan')}万元，实际支出{v.money('special_funds_spent')}万元。"
+        )
     else:
         special = f"{me}本年无专项资金安排。"
     sanbao = []
@@ -165,11 +166,13 @@ def execution(v: Values, o: ReportOptions, prev_year: str) -> dict[str, Any]:
     """（三）预算执行管理: 预警, 违规, 暂付款, 决算, 财务报告, 政府采购, 直达资金."""
     me = o.self_name
     alerts = v.num("alerts_count")
-    alert = f"本年预算执行监督预警{fmt_count(alerts)}次，均已及时核实处理。" if alerts else "本年预算执行未收到监督预警提示。"
+    alert = (
+        f"本年预算执行监督预警{fmt_count(alerts)}次，均已及时核实处理。"
+        if alerts
+        else "本年预算执行未收到监督预警提示。"
+    )
     violation = (
-        f"{me}存在违规支出情况，已按要求整改。"
-        if v.yes("violations")
-        else f"{me}不存在无预算、超预算支出等违规情况。"
+        f"{me}存在违规支出情况，已按要求整改。" if v.yes("violations") else f"{me}不存在无预算、超预算支出等违规情况。"
     )
     temp = (
         f"本年新增暂付款{v.money('temp_payment_new')}万元。" if v.has("temp_payment_new") else f"{me}本年无新增暂付款。"
@@ -336,7 +339,11 @@ def assets(v: Values, o: ReportOptions) -> dict[str, Any]:
     stock_text = f"年末固定资产中，{join_cn(stock)}。" if stock else f"{me}年末无通用设备、家具用具和车辆。"
     others = []
     missing = []
-    for fid, label, unit in (("land_count", "土地", "宗"), ("building_count", "房屋", "处"), ("construction_count", "在建工程", "项")):
+    for fid, label, unit in (
+        ("land_count", "土地", "宗"),
+        ("building_count", "房屋", "处"),
+        ("construction_count", "在建工程", "项"),
+    ):
         if v.num(fid):
             others.append(f"{label}{v.count(fid)}{unit}")
         else:
@@ -366,11 +373,11 @@ def other_sections(v: Values, o: ReportOptions) -> dict[str, dict[str, Any]]:
     """（六）债务 （七）透明度 （八）信息化 （九）改革创新 （十）存在问题."""
     me = o.self_name
     bonds = v.num("bond_projects_count")
-    debt = (
-        f"本年申报债券项目{fmt_count(bonds)}个，债券资金{v.money('bond_amount')}万元。"
-        if bonds or v.has("bond_amount")
-        else f"{me}本年未申报债券项目，不涉及债券资金管理。"
-    )
+    debt_note = v.para("debt_note")
+    if bonds or v.has("bond_amount"):
+        debt = f"本年申报债券项目{fmt_count(bonds)}个，债券资金{v.money('bond_amount')}万元。"
+    else:  # nothing to report: one sentence, unless the department wrote its own
+        debt = "" if debt_note else f"{me}本年未申报债券项目，不涉及债券资金管理。"
     where = v.text("disclosure_where")
     if v.yes("disclosure_done"):
         transparency = f"{me}已按要求公开预决算、绩效等信息" + (f"，公开渠道为{where}。" if where else "。")
@@ -385,7 +392,7 @@ def other_sections(v: Values, o: ReportOptions) -> dict[str, dict[str, Any]]:
     innovation = v.para("innovation_note")
     problems = v.para("problems_note")
     return {
-        "debt": {"sentence": debt, "note": v.para("debt_note")},
+        "debt": {"sentence": debt, "note": debt_note},
         "transparency": {"sentence": transparency, "note": v.para("transparency_note")},
         "informatization": {"sentence": info, "note": v.para("informatization_note")},
         "innovation": {"sentence": "" if innovation else f"{me}本年无参与财政改革创新的特别事项。", "note": innovation},
@@ -394,8 +401,3 @@ def other_sections(v: Values, o: ReportOptions) -> dict[str, dict[str, Any]]:
             "note": problems,
         },
     }
-
-
-def money_decimal(value: Any) -> Decimal:
-    """Decimal for chart data (0 when blank)."""
-    return to_decimal(value) or Decimal(0)

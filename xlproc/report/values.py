@@ -25,6 +25,7 @@ class Values:
         self.spec: FormSpec = sub.spec
 
     def raw(self, field_id: str) -> Any:
+        """The value as read (Decimal / str / date / None); None for unknown ids."""
         fv = self.sub.fields.get(field_id)
         return None if fv is None else fv.value
 
@@ -38,20 +39,25 @@ class Values:
         return Decimal(0) if d is None else d
 
     def decimals(self, field_id: str, default: int = 2) -> int:
+        """The field's decimals from the spec (money 2 unless the field allows 4)."""
         f = self.spec.fields.get(field_id)
         d = self.spec.decimals(f) if f is not None else None
         return default if d is None else d
 
     def money(self, field_id: str) -> str:
+        """万元 text with the field's own decimals."""
         return fmt_money(self.raw(field_id), self.decimals(field_id))
 
     def pct(self, field_id: str) -> str:
+        """Percentage text, e.g. 87.40%."""
         return fmt_percent(self.raw(field_id))
 
     def count(self, field_id: str) -> str:
+        """Whole-number text (blank → 0)."""
         return fmt_count(self.raw(field_id))
 
     def score(self, field_id: str) -> str:
+        """Score text without trailing zeros."""
         return fmt_score(self.raw(field_id), self.decimals(field_id, 2))
 
     def text(self, field_id: str) -> str:
@@ -69,6 +75,7 @@ class Values:
         return clean_text(value)
 
     def yes(self, field_id: str) -> bool:
+        """The enum answer is 是."""
         return self.text(field_id) == "是"
 
     def has(self, field_id: str) -> bool:
@@ -80,6 +87,7 @@ class Values:
         return bool(clean_inline(value))
 
     def grid(self, grid_id: str) -> Block | None:
+        """The spec's grid block (rows and columns) by id."""
         for sheet in self.spec.sheets:
             for block in sheet.blocks:
                 if block.kind == "grid" and block.id == grid_id:
@@ -89,11 +97,10 @@ class Values:
     def records(self, table_id: str) -> list[dict[str, Any]]:
         """The table's non-empty rows, in sheet order."""
         table = self.sub.tables.get(table_id)
-        if table is None or table.frame.empty:
+        if table is None:
             return []
-        rows = table.records()
         out = []
-        for r in rows:
+        for r in table.rows:
             cells = {k: v for k, v in r.items() if k != "row"}
             if any(_present(v) for v in cells.values()):
                 out.append(cells)

@@ -1,0 +1,240 @@
+"""Render the narrative report: a docxtpl template compiled once, rendered many times.
+
+``DocxTemplate.render`` re-reads the .docx, re-serialises and regex-patches the body
+XML and re-compiles the jinja template on every call (~40 ms). A batch renders one
+report per workbook, so ``ReportRenderer`` does that work once per process: it keeps
+the template's zip entries, the body XML preprocessed by docxtpl's own ``patch_xml``
+(so every docxtpl tag — ``{%p``, ``{%tr``, split runs — means what it means in
+docxtpl) and the compiled jinja ``Template``. Rendering is then: build the context,
+render the compiled template, expand paragraph marks, check the XML is well formed,
+and write a copy of the package with the new document.xml and chart pictures.
+
+Jinja runs with ``autoescape`` (department text containing ``< > &`` is escaped, and
+text that looks like ``{{ x }}`` is data, never re-parsed) and ``StrictUndefined``
+(a variable the context does not provide is an error naming it, never a blank).
+Column loops (``{%tc``) are not supported by this renderer; row loops are.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from lxml import etree
+
+from ..atomic import write_bytes
+from ..errors import XlprocError
+from ..results import CheckReport
+from ..spec import templates_dir
+from ..submission import Submission
+from .charts import render_charts
+from .context import build_context
+from .formatting import PARAGRAPH_MARK
+from .options import ReportOptions, default_options
+from .zipout import make_entry, write_zip
+
+_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_PARA = re.compile(r"<w:p(?:\s[^>]*)?>.*?</w:p>", re.DOTALL)
+_PPR = re.compile(r"<w:pPr>.*?</w:pPr>", re.DOTALL)
+_RUN = re.compile(r"<w:r(?:\s[^>]*)?>.*?</w:r>", re.DOTALL)
+_RPR = re.compile(r"<w:rPr>.*?</w:rPr>", re.DOTALL)
+_TITLE = re.compile(r"<dc:title>.*?</dc:title>|<dc:title/>", re.DOTALL)
+_NS = {
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+
+
+class ReportError(XlprocError):
+    """The report cannot be rendered: bad template, missing variable, invalid output."""
+
+
+def _undefined_name(exc: UndefinedError) -> str:
+    m = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(exc))
+    return next((g for g in m.groups() if g), str(exc)) if m else str(exc)
+
+
+def _expand_marks(xml: str) -> str:
+    """Split paragraphs at PARAGRAPH_MARK into sibling paragraphs with the same properties."""
+
+    def paragraph(m: re.Match) -> str:
+        p = m.group(0)
+        if PARAGRAPH_MARK not in p:
+            return p
+        ppr = _PPR.search(p)
+        ppr_xml = ppr.group(0) if ppr else ""
+
+        def run(rm: re.Match) -> str:
+            r = rm.group(0)
+            if PARAGRAPH_MARK not in r:
+                return r
+            rpr = _RPR.search(r)
+            rpr_xml = rpr.group(0) if rpr else ""
+            return r.replace(
+                PARAGRAPH_MARK,
+                f'</w:t></w:r></w:p><w:p>{ppr_xml}<w:r>{rpr_xml}<w:t xml:space="preserve">',
+            )
+
+        return _RUN.sub(run, p)
+
+    return _PARA.sub(paragraph, xml).replace(PARAGRAPH_MARK, "")
+
+
+class _Part:
+    """One templated XML part: the text around the templated element and its compiled body."""
+
+    def __init__(self, name: str, head: str, template: Any, tail: str, source: str):
+        self.name, self.head, self.template, self.tail, self.source = name, head, template, tail, source
+
+
+class ReportRenderer:
+    """Load and compile the report template once; render any number of submissions."""
+
+    def __init__(self, template: Path | None = None, options: ReportOptions | None = None):
+        self.path = Path(template) if template else templates_dir() / "report.docx"
+        self.options = options or default_options()
+        self.env = Environment(autoescape=True, undefined=StrictUndefined)
+        try:
+            raw = self.path.read_bytes()
+            with zipfile.ZipFile(BytesIO(raw)) as z:
+                blobs = [(info.filename, z.read(info.filename)) for info in z.infolist()]
+            tpl = DocxTemplate(BytesIO(raw))
+            tpl.init_docx()
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise ReportError(f"无法读取报告模板 {self.path}：{exc}") from exc
+        self._parts: dict[str, _Part] = {}
+        doc = tpl.docx
+        whole = etree.tostring(doc._element, encoding="unicode")
+        start, end = whole.index("<w:body"), whole.rindex("</w:body>") + len("</w:body>")
+        self._add_part(tpl, doc.part.partname.lstrip("/"), whole[:start], tpl.get_xml(), whole[end:])
+        for rel in doc.part.rels.values():
+            if rel.reltype in (RT.HEADER, RT.FOOTER) and not rel.is_external:
+                xml = tpl.get_part_xml(rel.target_part)
+                if "{{" in xml or "{%" in xml:
+                    self._add_part(tpl, rel.target_part.partname.lstrip("/"), "", xml, "")
+        self._charts = self._find_charts(doc)
+        self._core = next(((n, blob.decode("utf-8")) for n, blob in blobs if n == "docProps/core.xml"), None)
+        # Unchanged parts are deflated once here, not once per report (see zipout.py).
+        self._entries = [make_entry(name, blob) for name, blob in blobs]
+
+    def _add_part(self, tpl: DocxTemplate, name: str, head: str, xml: str, tail: str) -> None:
+        src = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
+        try:
+            compiled = self.env.from_string(src)
+        except TemplateSyntaxError as exc:
+            near = re.sub(r"<[^>]+>", "", "\n".join(src.splitlines()[max(exc.lineno - 2, 0) : exc.lineno + 1]))
+            raise ReportError(f"报告模板 {self.path} 语法错误：{exc.message}（附近文字：{near.strip()[:80]}）") from exc
+        self._parts[name] = _Part(name, head, compiled, tail, src)
+
+    @staticmethod
+    def _find_charts(doc: Any) -> dict[str, str]:
+        """Chart name → zip member of the placeholder picture, from the pictures' alt text."""
+        found = {}
+        for pr in doc.element.body.iter(f"{{{_NS['wp']}}}docPr"):
+            descr = pr.get("descr", "") or pr.get("title", "")
+            if not descr.startswith("chart:"):
+                continue
+            blips = pr.getparent().findall(".//a:blip", _NS)
+            rid = blips[0].get(f"{{{_NS['r']}}}embed") if blips else None
+            if rid and rid in doc.part.rels:
+                found[descr.split(":", 1)[1]] = doc.part.rels[rid].target_part.partname.lstrip("/")
+        return found
+
+    def variables(self) -> set[str]:
+        """Top-level names the template uses (for the contract test against the context)."""
+        names: set[str] = set()
+        for part in self._parts.values():
+            names |= meta.find_undeclared_variables(self.env.parse(part.source))
+        return names
+
+    def render_bytes(self, context: dict[str, Any], images: dict[str, bytes] | None = None) -> bytes:
+        """The rendered .docx as bytes, from a ready context and chart PNGs (name → bytes)."""
+        images = images or {}
+        replaced: dict[str, bytes] = {}
+        for part in self._parts.values():
+            try:
+                xml = part.template.render(context)
+            except UndefinedError as exc:
+                name = _undefined_name(exc)
+                raise ReportError(f"报告模板 {self.path} 使用了未提供的变量：{name}") from exc
+            except TemplateError as exc:
+                raise ReportError(f"报告模板 {self.path} 渲染失败：{exc}") from exc
+            xml = _expand_marks(xml.replace("\n<w:p", "<w:p"))
+            doc = _DECL + part.head + xml + part.tail
+            try:
+                etree.fromstring(doc.encode("utf-8"))
+            except etree.XMLSyntaxError as exc:
+                raise ReportError(f"报告模板 {self.path} 生成的文档结构无效：{exc}") from exc
+            replaced[part.name] = doc.encode("utf-8")
+        for name, png in images.items():
+            if name in self._charts:
+                replaced[self._charts[name]] = png
+        if self._core is not None and "title" in context:
+            name, blob = self._core
+            title = str(context["title"]).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            replaced[name] = _TITLE.sub(lambda _m: f"<dc:title>{title}</dc:title>", blob, count=1).encode("utf-8")
+        return write_zip([make_entry(e.name, replaced[e.name], 1) if e.name in replaced else e for e in self._entries])
+
+    def context(self, sub: Submission, report: CheckReport | None = None) -> dict[str, Any]:
+        """The template context for ``sub`` with this renderer's options."""
+        return build_context(sub, report, self.options)
+
+    def render(self, sub: Submission, out: Path, report: CheckReport | None = None) -> Path:
+        """Render ``sub`` (with the 审核情况 appendix when ``report`` is given) to ``out`` atomically."""
+        ctx = self.context(sub, report)
+        for name in ("expenditure", "scores"):
+            if name not in self._charts:  # this template has no picture for it: skip drawing
+                ctx["charts"][name] = False
+        images = render_charts(ctx["charts"])
+        for name in ("expenditure", "scores"):
+            if name not in images:  # no CJK font: leave the picture out rather than show tofu
+                ctx["charts"][name] = False
+        return write_bytes(Path(out), self.render_bytes(ctx, images))
+
+
+def convert_to_pdf(docx: Path, pdf: Path | None = None) -> Path:
+    """Convert a rendered report to PDF with LibreOffice headless (atomic write beside it)."""
+    from ..office import OfficeError, convert, find_soffice
+
+    docx = Path(docx)
+    target = Path(pdf) if pdf else docx.with_suffix(".pdf")
+    if find_soffice() is None:
+        raise OfficeError(
+            f"已生成 Word 报告 {docx}，但未找到 LibreOffice（soffice），无法转换为 PDF。请安装 LibreOffice 后重试。"
+        )
+    with tempfile.TemporaryDirectory(prefix="xlproc-pdf-") as tmp:
+        produced = convert(docx, "pdf", Path(tmp))
+        return write_bytes(target, produced.read_bytes())
+
+
+_RENDERERS: dict[tuple[str, ReportOptions], ReportRenderer] = {}
+
+
+def render_report(
+    sub: Submission,
+    out: Path,
+    template: Path | None = None,
+    report: CheckReport | None = None,
+    pdf: bool = False,
+    options: ReportOptions | None = None,
+) -> Path:
+    """Render one report to ``out``; with ``pdf`` also convert it and return the PDF's path.
+
+    Renderers are cached per (template, options) so repeated calls in one process
+    compile the template once.
+    """
+    opts = options or default_options()
+    key = (str(Path(template).resolve()) if template else "", opts)
+    renderer = _RENDERERS.get(key)
+    if renderer is None:
+        renderer = _RENDERERS[key] = ReportRenderer(template, opts)
+    path = renderer.render(sub, Path(out), report)
+    return convert_to_pdf(path) if pdf else path
