@@ -77,8 +77,15 @@ def root_prefix(xml: str, local: str) -> str:
 
 
 def ns_prefix(xml: str, uri: str) -> str | None:
-    """The prefix declared for namespace ``uri`` (first declaration), or None."""
-    m = re.search(r'xmlns:([\w.-]+)\s*=\s*["\']' + re.escape(uri) + r'["\']', xml)
+    """The prefix the root element declares for namespace ``uri``, or None.
+
+    Only the root counts: openpyxl, for one, declares ``xmlns:r`` on each <sheet>
+    element, and a prefix declared there is not in scope for an element we add.
+    """
+    root = re.search(r"<(?![?!])[^>]*>", xml)
+    if root is None:
+        return None
+    m = re.search(r'xmlns:([\w.-]+)\s*=\s*["\']' + re.escape(uri) + r'["\']', root.group(0))
     return m.group(1) if m else None
 
 
@@ -153,3 +160,36 @@ def append_children(xml: str, qname: str, children: str, container_tag_if_missin
         return xml[: span.start] + tag + children + f"</{qname}>" + xml[span.end :]
     close = span.end - len(qname) - 3
     return xml[:close] + children + xml[close:]
+
+
+_TAG_RE = re.compile(
+    r"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>|<(/?)([\w.:-]+)(?:\"[^\"]*\"|'[^']*'|[^>\"'])*?(/?)>", re.S
+)
+
+
+def top_level_children(xml: str, start: int, end: int) -> Iterator[tuple[str, int]]:
+    """(qualified name, position) of each element starting at depth 0 in xml[start:end].
+
+    A depth-0 element whose name does not occur nested inside itself (true of every
+    worksheet child) is skipped in one ``find`` of its end tag, so long blocks such as
+    data validations cost nothing.
+    """
+    pos = start
+    while True:
+        m = _TAG_RE.search(xml, pos, end)
+        if m is None:
+            return
+        if m.group(2) is None or m.group(1):
+            pos = m.end()
+            if m.group(1):
+                return  # the parent's end tag
+            continue
+        name = m.group(2)
+        yield name, m.start()
+        if m.group(3):
+            pos = m.end()
+            continue
+        close = xml.find(f"</{name}>", m.end(), end)
+        if close < 0:
+            return
+        pos = close + len(name) + 3
