@@ -12,7 +12,7 @@ Everything stays in ``Decimal``; a division by an interval that contains zero is
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -160,6 +160,13 @@ def compare(a: Num, op: str, b: Num) -> bool | None:
     return True if above else (False if below else None)
 
 
+# Wide enough for any float a cell can hold (up to ~1.8e308) with its decimals, so that
+# formatting an absurd figure never raises InvalidOperation.
+WIDE_CONTEXT = Context(prec=400)
+
+
 def round_half_up(value: Decimal, decimals: int) -> Decimal:
     """四舍五入 to ``decimals`` places, as Excel's ROUND does."""
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if not value.is_finite():
+        return value
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=WIDE_CONTEXT)

@@ -1,0 +1,76 @@
+"""Run a compiled catalogue over one submission: the findings report of one workbook.
+
+``run_checks`` never raises on workbook content — blanks, text, zero denominators
+become findings or skipped rules. The catalogue is compiled once (``load_catalogue``)
+and reused for every workbook; ``default_catalogue`` caches the packaged one per spec.
+"""
+
+from __future__ import annotations
+
+from ..results import CheckReport, Finding
+from ..spec import FormSpec
+from ..submission import Submission
+from .catalogue import Catalogue, load_catalogue
+from .context import Context
+
+_DEFAULT: dict[int, tuple[FormSpec, Catalogue]] = {}
+
+
+def default_catalogue(spec: FormSpec) -> Catalogue:
+    """The packaged catalogue compiled for ``spec``, loaded once per process."""
+    hit = _DEFAULT.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        hit = (spec, load_catalogue(spec=spec))
+        _DEFAULT[id(spec)] = hit
+    return hit[1]
+
+
+def run_checks(sub: Submission, catalogue: Catalogue | None = None, previous: Submission | None = None) -> CheckReport:
+    """Check one submission; with ``previous`` (last year's workbook) the cross-year rules run too."""
+    catalogue = catalogue or default_catalogue(sub.spec)
+    ctx = Context(sub, catalogue.spec)
+    findings: list[Finding] = []
+    for rule in catalogue.rules:
+        rule.run(ctx, findings)
+    rules_run = catalogue.rule_ids
+    if previous is not None:
+        findings += _run_previous(ctx, previous, catalogue)
+        rules_run = rules_run + catalogue.previous_rule_ids
+    return CheckReport(
+        source=str(sub.source),
+        form_id=sub.form_id,
+        form_version=sub.form_version,
+        department=sub.department,
+        findings=findings,
+        rules_run=rules_run,
+        sheet_order=tuple(s.name for s in catalogue.spec.sheets),
+    )
+
+
+def check_previous(sub: Submission, previous: Submission, catalogue: Catalogue | None = None) -> list[Finding]:
+    """The cross-year rules only: this year's workbook against last year's.
+
+    What is compared (see rules.yaml, ``prev.*``): each 三公 row's 上年实际数 against last
+    year's 本年实际数 (the same figure, reported twice); last year's workbook holds no
+    final accounts of the year this year's 决算 sheet covers (its own 决算 sheet is one
+    year older), so for 决算 we compare this year's 决算收入 with last year's 收支预算
+    收入合计 for the same year (a large gap asks for an explanation), and flag a 决算
+    sheet identical to last year's (figures carried over instead of updated). A gate
+    rule (same department, consecutive years) stops the others when it fires.
+    """
+    catalogue = catalogue or default_catalogue(sub.spec)
+    return _run_previous(Context(sub, catalogue.spec), previous, catalogue)
+
+
+def _run_previous(ctx: Context, previous: Submission, catalogue: Catalogue) -> list[Finding]:
+    ctx.prev = Context(previous, catalogue.spec)
+    out: list[Finding] = []
+    for rule in catalogue.previous_rules:
+        if rule.info.gate:
+            rule.run(ctx, out)
+    if out:
+        return out
+    for rule in catalogue.previous_rules:
+        if not rule.info.gate:
+            rule.run(ctx, out)
+    return out
