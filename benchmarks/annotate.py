@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import openpyxl
+from _timing import median_ms
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
@@ -30,16 +30,6 @@ from xlproc.rules import run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def openpyxl_annotate(src: Path, report, out: Path) -> None:

@@ -11,26 +11,15 @@ the ratio of each baseline to xlproc.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import openpyxl
+from _timing import median_ms
 
 from xlproc.reading import read_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def default_workbook() -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .. import layout
 from .package import NS_REL, Package, UnsupportedPackageError
 from .xmltext import Span, del_attr, find_element, get_attr, ns_prefix, set_attr, top_level_children
 
@@ -43,11 +44,7 @@ def split_a1(ref: str) -> tuple[int, int] | None:
 
 def col_letter(col: int) -> str:
     """Column letters of a 1-based column number (28 → "AB")."""
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return layout.col_letter(col - 1)
 
 
 def a1(row: int, col: int) -> str:
