@@ -17,13 +17,14 @@ import json
 import re
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .atomic import atomic_path, write_bytes
+from .atomic import write_bytes
 from .errors import XlprocError
 from .spec import FormSpec, load_spec, templates_dir
 
@@ -51,6 +52,7 @@ class PipelineOptions:
     report_template: str | None = None  # .docx template; None → the packaged template
     annotate: bool = True  # write the annotated workbook
     report: bool = True  # write the narrative report
+    report_findings: bool = False  # add the 审核情况 appendix to the report (off: the published version)
 
 
 @dataclass
@@ -85,22 +87,27 @@ def _default_spec() -> FormSpec:
     return default_spec()
 
 
-def pipeline_fingerprint(options: PipelineOptions) -> str:
-    """A hash of everything that shapes the outputs besides the input workbook.
+def pipeline_versions(options: PipelineOptions) -> dict[str, str]:
+    """What shapes the outputs besides the input workbook, each with a short content hash.
 
-    The xlproc version, every declarative file under ``workbook_templates/`` (form spec,
-    rubric, rule catalogue, report template) and any file named in ``options``. A batch
-    re-processes a file whose outputs were made under another fingerprint.
+    The xlproc version, the options, every declarative file under ``workbook_templates/``
+    (form spec, rubric, rule catalogue, report template and settings) and any file named
+    in ``options``. Batch manifests record it, so a re-run can tell what changed.
     """
-    h = hashlib.sha256(f"xlproc {__version__}\n{options!r}\n".encode())
+    versions = {"xlproc": __version__, "options": hashlib.sha256(repr(options).encode()).hexdigest()[:12]}
     paths = sorted(p for p in templates_dir().iterdir() if p.is_file())
     paths += [Path(p) for p in (options.spec_path, options.rules_path, options.report_template) if p]
     for p in paths:
         try:
-            h.update(p.name.encode() + b"\0" + p.read_bytes())
+            versions[str(p.name)] = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
         except OSError:
-            h.update(p.name.encode() + b"\0missing")
-    return h.hexdigest()[:16]
+            versions[str(p.name)] = "missing"
+    return versions
+
+
+def pipeline_fingerprint(options: PipelineOptions) -> str:
+    """One hash of ``pipeline_versions``: outputs made under another fingerprint are remade."""
+    return hashlib.sha256(json.dumps(pipeline_versions(options), sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -212,23 +219,39 @@ def compact_finding(f: Any) -> dict[str, Any]:
     }
 
 
+def department_key(name: str) -> str:
+    """How two department names are compared: whitespace (incl. full-width) ignored."""
+    return "".join((name or "").split()).casefold()
+
+
 def check_file(path: Path, pipeline: Pipeline, previous: Any = None) -> tuple[Any, Any]:
     """Read a workbook, run the rule catalogue, carry over the department's 说明 answers.
 
+    ``previous`` is last year's workbook: a path, a Submission, or a mapping from
+    ``department_key`` to path (a batch's index; looked up once the department is known).
     A workbook the department returns after an earlier round carries its answers in
     the 审核结果 sheet; they are attached to the matching findings so explained
     warnings are not raised again. Raises ``WorkbookError`` when the file cannot be read.
     """
+    sub, report, _prev, _note = _check(Path(path), pipeline, previous)
+    return sub, report
+
+
+def _check(path: Path, pipeline: Pipeline, previous: Any) -> tuple[Any, Any, str, str]:
     from .annotate import apply_explanations, read_explanations
     from .reading import read_workbook
     from .rules import run_checks
 
-    sub = read_workbook(Path(path))
-    report = run_checks(sub, pipeline.catalogue, previous=previous)
-    explanations = read_explanations(Path(path))
+    sub = read_workbook(path)
+    if isinstance(previous, Mapping):
+        previous = previous.get(department_key(sub.department))
+    prev_sub, note = _read_previous(previous)
+    report = run_checks(sub, pipeline.catalogue, previous=prev_sub)
+    explanations = read_explanations(path)
     if explanations:
         report = apply_explanations(report, explanations)
-    return sub, report
+    used = str(previous) if isinstance(previous, (str, Path)) and prev_sub is not None else ""
+    return sub, report, used, note
 
 
 def _read_previous(previous: Any) -> tuple[Any, str]:
@@ -243,23 +266,38 @@ def _read_previous(previous: Any) -> tuple[Any, str]:
         return None, f"上年工作簿无法读取，未做跨年度核对：{getattr(exc, 'reason', exc)}"
 
 
-def _worker_stats() -> tuple[str, int]:
+def process_stats() -> tuple[str, int]:
+    """This process's pid and peak resident set size in KiB.
+
+    Linux: VmHWM of /proc/self/status. ``getrusage``'s ru_maxrss survives exec, so in a
+    spawned worker it would include the parent's size at fork time.
+    """
     import os
 
     try:
-        import resource
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return str(os.getpid()), int(line.split()[1])
+    except OSError:
+        pass
+    import psutil
 
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    except ImportError:  # Windows
-        import psutil
+    info = psutil.Process().memory_info()
+    return str(os.getpid()), int(getattr(info, "peak_wset", info.rss)) // 1024
 
-        rss = psutil.Process().memory_info().peak_wset // 1024
-    return str(os.getpid()), int(rss)
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root``, "/"-separated (resolving only when the cheap way fails)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().relative_to(root.resolve()).as_posix()
 
 
 def failed_result(source: str, error: str, sha256: str = "", elapsed_ms: float = 0.0) -> FileResult:
     """A FileResult for a file that could not be processed."""
-    pid, rss = _worker_stats()
+    pid, rss = process_stats()
     return FileResult(
         source=source,
         sha256=sha256,
@@ -283,7 +321,7 @@ def process_file(
 ) -> FileResult:
     """Process one workbook into OUTBOX/<部门名称>/: annotated workbook, report, findings JSON.
 
-    ``previous`` is last year's workbook (path or Submission) for the cross-year rules.
+    ``previous`` is last year's workbook for the cross-year rules (see ``check_file``).
     ``source`` is the name recorded in the result (default: the path), ``stem`` the
     output file stem (default: the source's stem), ``sha256`` the input's hash when the
     caller already has it. Never raises for a bad workbook: returns a failed result.
@@ -297,27 +335,25 @@ def process_file(
     except OSError as exc:
         return failed_result(source, f"无法读取文件：{exc.strerror or exc}")
     try:
-        prev_sub, prev_note = _read_previous(previous)
-        sub, report = check_file(path, pipeline, previous=prev_sub)
+        sub, report, prev_used, prev_note = _check(path, pipeline, previous)
         department = sub.department
         outputs = output_paths(outbox, department or path.stem, stem)
         report.source = source
+        written: dict[str, Path] = {}
+        # annotate and render write atomically themselves; annotate may fall back to a
+        # separate 审核意见 workbook, so its returned path is what we record.
         if pipeline.options.annotate:
             from .annotate import annotate_workbook
 
-            with atomic_path(outputs["annotated"]) as tmp:
-                annotate_workbook(path, report, tmp)
+            written["annotated"] = Path(annotate_workbook(path, report, outputs["annotated"]))
         if pipeline.options.report and pipeline.renderer is not None:
-            with atomic_path(outputs["report"]) as tmp:
-                pipeline.renderer.render(sub, tmp, report=report)
+            appendix = report if pipeline.options.report_findings else None
+            written["report"] = Path(pipeline.renderer.render(sub, outputs["report"], report=appendix))
         payload = {"file": {"source": source, "sha256": sha, "department": department}, **report.to_dict()}
-        write_bytes(outputs["findings"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
-        written = {
-            k: p.relative_to(outbox).as_posix()
-            for k, p in outputs.items()
-            if k == "findings" or getattr(pipeline.options, k, False)
-        }
-        pid, rss = _worker_stats()
+        data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+        written["findings"] = write_bytes(outputs["findings"], data)
+        rel = {k: _relative(p, Path(outbox)) for k, p in written.items()}
+        pid, rss = process_stats()
         return FileResult(
             source=source,
             sha256=sha,
@@ -325,10 +361,10 @@ def process_file(
             counts=dict(report.counts),
             figures=key_figures(sub),
             findings=[compact_finding(f) for f in report.findings],
-            outputs=written,
+            outputs=rel,
             elapsed_ms=(time.perf_counter() - t0) * 1000,
             form_version=getattr(sub, "form_version", ""),
-            previous=str(previous) if isinstance(previous, (str, Path)) and prev_sub is not None else "",
+            previous=prev_used,
             notes=(prev_note,) if prev_note else (),
             worker=pid,
             peak_rss_kb=rss,
@@ -340,6 +376,14 @@ def process_file(
         if where:
             reason = f"{reason}（{where}）"
         return failed_result(source, reason, sha, (time.perf_counter() - t0) * 1000)
+    except OSError as exc:  # an output that cannot be written (open in Excel/WPS on Windows, disk full …)
+        name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
+        return failed_result(
+            source,
+            f"无法写入输出文件{name and f' {name}'}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行",
+            sha,
+            (time.perf_counter() - t0) * 1000,
+        )
     except Exception as exc:  # a bug or a pathological file must not stop the batch
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         at = f"（{Path(last[0].filename).name}:{last[0].lineno}）" if last else ""

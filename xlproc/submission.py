@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .results import jsonable
 from .spec import FormSpec, TableSpec
+
+if TYPE_CHECKING:  # pandas costs ~55 MB per batch worker; imported only when a frame is used
+    import pandas as pd
 
 Value = Decimal | str | date | None
 
@@ -84,6 +85,8 @@ class TableData:
 
     @functools.cached_property
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=[*(c.id for c in self.spec.columns), "row"], dtype=object)
 
     def cell(self, row: int, column_id: str) -> str:

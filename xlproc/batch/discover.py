@@ -22,6 +22,10 @@ _REASONS = {
 }
 
 
+# Suffixes our annotated workbooks carry; a department returns them after a round.
+RETURNED_SUFFIXES = ("_审核意见", "_审核")
+
+
 @dataclass(frozen=True)
 class Source:
     """One workbook to process: its path, its name relative to the inbox, its output stem."""
@@ -62,8 +66,18 @@ def discover(inbox: Path, exclude: tuple[Path, ...] = ()) -> Discovery:
                 found.append((path, rel))
             else:
                 result.skipped.append((rel, _REASONS.get(suffix, "不是 .xlsx 工作簿")))
+    found.sort(key=lambda x: x[1])
+    result.skipped.sort()
     result.sources = _assign_stems(found)
     return result
+
+
+def _base_stem(stem: str) -> str:
+    """A workbook we annotated and the department sent back (X_审核.xlsx) keeps X as its stem."""
+    for suffix in RETURNED_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
 
 
 def _assign_stems(found: list[tuple[Path, str]]) -> list[Source]:
@@ -72,13 +86,13 @@ def _assign_stems(found: list[tuple[Path, str]]) -> list[Source]:
     Two workbooks named 自评表.xlsx in different sub-folders get the sub-folder path
     in their stem, so their outputs never overwrite each other.
     """
-    counts = Counter(p.stem.lower() for p, _ in found)
+    counts = Counter(_base_stem(p.stem).lower() for p, _ in found)
     taken: set[str] = set()
     sources = []
     for path, rel in found:
-        stem = path.stem
+        stem = _base_stem(path.stem)
         if counts[stem.lower()] > 1:
-            stem = rel[: -len(path.suffix)].replace("/", "_")
+            stem = _base_stem(rel[: -len(path.suffix)].replace("/", "_"))
         base, n = stem, 2
         while stem.lower() in taken:
             stem, n = f"{base}_{n}", n + 1

@@ -42,7 +42,6 @@ class WorkerTask:
     source: str  # name relative to the inbox
     stem: str  # output file stem
     known_sha256: str = ""  # reuse the earlier outputs if the content still hashes to this
-    previous: str = ""  # last year's workbook of the same department
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ class WorkerConfig:
 
     outbox: str
     pipeline: PipelineOptions = field(default_factory=PipelineOptions)
+    previous: dict[str, str] | None = None  # department_key → last year's workbook
     # Replaces ``process_file`` (tests, benchmarks): fn(path, outbox, task, sha256) -> FileResult.
     task: Callable[..., FileResult] | None = None
 
@@ -67,16 +67,24 @@ def _run_one(t: WorkerTask, config: WorkerConfig) -> FileResult:
         return config.task(path, Path(config.outbox), t, sha)
     pipeline = cached_pipeline(config.pipeline)
     return process_file(
-        path, Path(config.outbox), pipeline, previous=t.previous or None, source=t.source, stem=t.stem, sha256=sha
+        path, Path(config.outbox), pipeline, previous=config.previous, source=t.source, stem=t.stem, sha256=sha
     )
 
 
-def run_chunk(tasks: list[WorkerTask], config: WorkerConfig) -> list[FileResult]:
-    """Process a chunk of files; one result per file, in order. Never raises per file."""
+_WORKER_CONFIG: WorkerConfig | None = None  # set once per pool worker by its initializer
+
+
+def run_chunk(tasks: list[WorkerTask], config: WorkerConfig | None = None) -> list[FileResult]:
+    """Process a chunk of files; one result per file, in order. Never raises per file.
+
+    ``config`` None means the one this pool worker was started with (sent once, not per chunk).
+    """
+    config = config or _WORKER_CONFIG
+    assert config is not None, "run_chunk needs a WorkerConfig"
     return [_run_one(t, config) for t in tasks]
 
 
-def index_chunk(paths: list[str], config: WorkerConfig) -> list[tuple[str, str, str, str]]:
+def index_chunk(paths: list[str], config: WorkerConfig | None = None) -> list[tuple[str, str, str, str]]:
     """(path, department, sha256, error) of previous-year workbooks, for the cross-year rules."""
     from ..reading import read_workbook
 
@@ -93,11 +101,17 @@ def index_chunk(paths: list[str], config: WorkerConfig) -> list[tuple[str, str, 
 
 
 def _init_worker(config: WorkerConfig) -> None:
+    global _WORKER_CONFIG
     # Ctrl-C goes to the whole process group; only the parent decides what to do
     # (it terminates the pool), so a worker never dies half-way through a rename.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_CONFIG = config
     if config.task is None:
         cached_pipeline(config.pipeline)
+
+
+def _noop() -> None:
+    """Submitted once per worker at start-up so all workers spawn (and build) at once."""
 
 
 class WorkerCrashedError(Exception):
@@ -108,6 +122,12 @@ class InProcessExecutor:
     """Everything in the calling process (``--jobs 0``): simplest to debug and profile."""
 
     def __init__(self, config: WorkerConfig):
+        self.config = config
+
+    def start(self) -> None:
+        pass
+
+    def set_config(self, config: WorkerConfig) -> None:
         self.config = config
 
     def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
@@ -148,6 +168,19 @@ class LocalPoolExecutor:
         self._kill()
         self._pool = None
 
+    def start(self) -> None:
+        """Spawn every worker now, so they build their pipelines while the parent works."""
+        pool = self._start()
+        for _ in range(self.jobs):
+            pool.submit(_noop)
+
+    def set_config(self, config: WorkerConfig) -> None:
+        """Workers get the config once, at start: a new config means a fresh pool."""
+        if config != self.config:
+            self.config = config
+            if self._pool is not None:
+                self.close()
+
     def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
         pending = deque(chunks)
         suspects: deque[Chunk] = deque()  # items of chunks in flight when a worker died
@@ -158,11 +191,11 @@ class LocalPoolExecutor:
             if suspects:
                 if not inflight:
                     chunk = suspects.popleft()
-                    inflight[pool.submit(fn, chunk, self.config)] = (chunk, True)
+                    inflight[pool.submit(fn, chunk)] = (chunk, True)
             else:
                 while pending and len(inflight) < limit:
                     chunk = pending.popleft()
-                    inflight[pool.submit(fn, chunk, self.config)] = (chunk, False)
+                    inflight[pool.submit(fn, chunk)] = (chunk, False)
             done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             broken = False
             for fut in done:
@@ -226,12 +259,20 @@ class DaskExecutor:
             raise XlprocError(f"无法连接 Dask 调度器 {scheduler}：{exc}") from exc
         self._futures: list[Any] = []
 
+    def start(self) -> None:
+        pass
+
+    def set_config(self, config: WorkerConfig) -> None:
+        self.config = config
+
     def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
         from distributed import as_completed
 
-        futures = {self.client.submit(fn, chunk, self.config, pure=False): chunk for chunk in chunks}
+        # The config (with the previous-year index) goes to each worker once, not per chunk.
+        config = self.client.scatter(self.config, broadcast=True)
+        futures = {self.client.submit(fn, chunk, config, pure=False): chunk for chunk in chunks}
         self._futures = list(futures)
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=self.client.loop):
             chunk = futures[fut]
             try:
                 yield chunk, fut.result()
@@ -272,7 +313,9 @@ def chunked(items: list[Any], jobs: int, size: int | None = None) -> list[Chunk]
 
 def failed_chunk(chunk: list[WorkerTask], error: BaseException) -> list[FileResult]:
     """Results for every file of a chunk whose execution failed as a whole."""
-    message = str(error) if isinstance(error, WorkerCrashedError) else f"处理时发生意外错误：{type(error).__name__}: {error}"
+    message = (
+        str(error) if isinstance(error, WorkerCrashedError) else f"处理时发生意外错误：{type(error).__name__}: {error}"
+    )
     return [failed_result(t.source, message) for t in chunk]
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes
+from ..errors import OutputError
 from ..pipeline import FileResult
 from .discover import Source
 
@@ -38,16 +39,17 @@ class Reuse:
 class BatchState:
     """The manifests of an outbox, loaded once, updated as results arrive."""
 
-    def __init__(self, outbox: Path, fingerprint: str):
+    def __init__(self, outbox: Path, fingerprint: str, versions: dict[str, str] | None = None):
         self.outbox = Path(outbox)
         self.fingerprint = fingerprint
+        self.versions = versions or {}
         self._folders: dict[str, dict[str, dict[str, Any]]] = {}  # folder → source → entry
         self._where: dict[str, str] = {}  # source → folder
 
     @classmethod
-    def load(cls, outbox: Path, fingerprint: str) -> BatchState:
+    def load(cls, outbox: Path, fingerprint: str, versions: dict[str, str] | None = None) -> BatchState:
         """Read every department folder's manifest; unreadable manifests are ignored."""
-        state = cls(outbox, fingerprint)
+        state = cls(outbox, fingerprint, versions)
         if not state.outbox.is_dir():
             return state
         for manifest in sorted(state.outbox.glob(f"*/{MANIFEST_NAME}")):
@@ -130,5 +132,13 @@ class BatchState:
             with contextlib.suppress(OSError):
                 target.unlink()
             return
-        data = {"format": MANIFEST_FORMAT, "entries": entries}
-        write_bytes(target, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        data = {
+            "format": MANIFEST_FORMAT,
+            "fingerprint": self.fingerprint,
+            "versions": self.versions,
+            "entries": entries,
+        }
+        try:
+            write_bytes(target, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        except OSError as exc:
+            raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc

@@ -1,0 +1,157 @@
+"""Stub per-file task for the batch orchestration tests (importable by spawned workers).
+
+A stub "workbook" is a JSON file named *.xlsx: {"department": ..., "errors": n,
+"warnings": n, "fail": "message", "crash": true, "sleep": seconds}. The stub writes
+only the findings JSON, atomically, where the real pipeline would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from xlproc.atomic import write_bytes
+from xlproc.pipeline import FileResult, failed_result, output_paths
+
+
+def stub_task(path: Path, outbox: Path, task, sha256: str) -> FileResult:
+    """Behave like process_file on a stub workbook."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError:
+        return failed_result(task.source, "文件已损坏，无法读取", sha256)
+    if data.get("crash"):
+        os._exit(3)  # a worker dying hard, like a segfault
+    if data.get("sleep"):
+        time.sleep(data["sleep"])
+    if data.get("fail"):
+        return failed_result(task.source, data["fail"], sha256)
+    dept = data["department"]
+    findings = [
+        {
+            "rule_id": f"stub.e{i}",
+            "severity": "error",
+            "sheet": "基本情况",
+            "cell": f"C{i + 3}",
+            "message": f"错误 {i}",
+            "explanation": "",
+            "explained": False,
+        }
+        for i in range(data.get("errors", 0))
+    ] + [
+        {
+            "rule_id": "stub.w",
+            "severity": "warning",
+            "sheet": "三公经费",
+            "cell": "D9",
+            "message": "提示",
+            "explanation": data.get("note", ""),
+            "explained": bool(data.get("note")),
+        }
+        for _ in range(data.get("warnings", 0))
+    ]
+    counts = {
+        "error": data.get("errors", 0),
+        "warning": data.get("warnings", 0),
+        "info": 0,
+        "explained": data.get("warnings", 0) if data.get("note") else 0,
+        "open_warning": 0 if data.get("note") else data.get("warnings", 0),
+    }
+    outs = output_paths(outbox, dept, task.stem)
+    write_bytes(
+        outs["findings"], json.dumps({"source": task.source, "findings": findings}, ensure_ascii=False).encode()
+    )
+    return FileResult(
+        source=task.source,
+        sha256=sha256,
+        department=dept,
+        counts=counts,
+        figures={
+            "score_converted": data.get("score"),
+            "score_total": data.get("total"),
+            "income_total": data.get("income"),
+            "sangong_actual": None,
+            "sangong_change": None,
+            "sanbao_coverage": None,
+        },
+        findings=findings,
+        outputs={"findings": outs["findings"].relative_to(outbox).as_posix()},
+        worker=str(os.getpid()),
+    )
+
+
+def write_stub(folder: Path, name: str, **data) -> Path:
+    """A stub workbook in ``folder``."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def summary_projection(path: Path) -> dict:
+    """汇总.xlsx as readable data: every sheet's cells (value, and 'f' marking formulas), the charts."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    sheets = {}
+    for ws in wb.worksheets:
+        rows = []
+        for row in ws.iter_rows():
+            cells = []
+            for c in row:
+                if c.value is None:
+                    cells.append(None)
+                elif c.data_type == "f":
+                    cells.append({"formula": str(c.value)})
+                else:
+                    cells.append(c.value)
+            rows.append(cells)
+        sheets[ws.title] = rows
+    charts = []
+    with zipfile.ZipFile(path) as z:
+        for name in sorted(n for n in z.namelist() if n.startswith("xl/charts/chart")):
+            xml = z.read(name).decode("utf-8")
+            kind = re.findall(r"<c:(barChart|colChart|lineChart|pieChart)>", xml)
+            refs = re.findall(r"<c:f>([^<]*)</c:f>", xml)
+            charts.append({"kind": kind, "refs": refs})
+    return {"sheets": sheets, "charts": charts}
+
+
+def outbox_projection(outbox: Path) -> dict:
+    """The files of an outbox (relative paths) and the summary's projection."""
+    files = sorted(
+        p.relative_to(outbox).as_posix() for p in outbox.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
+    return {"files": files, "summary": summary_projection(outbox / "汇总.xlsx")}
+
+
+def patch_strings(src: Path, dst: Path, replacements: dict[str, str]) -> Path:
+    """Copy a workbook, replacing whole cell strings (``<t>old</t>``) in every XML part."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(".xml"):
+                text = data.decode("utf-8")
+                for old, new in replacements.items():
+                    text = text.replace(f">{escape(old)}<", f">{escape(new)}<")
+                data = text.encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+ENCRYPTED_STANDIN = (
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    + b"\0" * 504
+    + "EncryptionInfo".encode("utf-16-le")
+    + b"\0" * 64
+    + "EncryptedPackage".encode("utf-16-le")
+    + b"\0" * 512
+)

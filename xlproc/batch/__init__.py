@@ -1,0 +1,309 @@
+"""Batch processing of a folder of returned workbooks: ``process_folder``.
+
+Every .xlsx under the inbox becomes, in ``OUTBOX/<部门名称>/``, the annotated workbook,
+the report and the findings JSON; the bureau's summary ``OUTBOX/汇总.xlsx`` lists every
+department, finding, rule and failed file. Files are independent: one unreadable
+workbook is one failed row, never a stopped batch. Re-runs reuse the outputs of
+unchanged files (see ``state``); all outputs are written atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..atomic import sweep_temporaries
+from ..errors import OutputError, XlprocError
+from ..pipeline import (
+    FileResult,
+    PipelineOptions,
+    cached_pipeline,
+    department_key,
+    pipeline_fingerprint,
+    pipeline_versions,
+    with_notes,
+)
+from .discover import Discovery, Source, discover
+from .executors import (
+    STATUS_UNCHANGED,
+    WorkerConfig,
+    WorkerTask,
+    chunked,
+    default_jobs,
+    failed_chunk,
+    index_chunk,
+    make_executor,
+    mark_cached,
+    run_chunk,
+)
+from .progress import ProgressEvent
+from .state import BatchState
+
+SUMMARY_NAME = "汇总.xlsx"
+
+__all__ = ["SUMMARY_NAME", "BatchOptions", "BatchResult", "FileResult", "ProgressEvent", "process_folder"]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to run a batch. ``jobs``: worker processes (None = one per core, 0 = in this process)."""
+
+    jobs: int | None = None
+    previous: Path | None = None  # last year's workbooks, for the cross-year rules
+    force: bool = False  # re-process files even when unchanged
+    scheduler: str | None = None  # Dask scheduler address (tcp://HOST:PORT); None = local
+    pipeline: PipelineOptions = field(default_factory=PipelineOptions)
+    chunk_size: int | None = None  # files per task; None = chosen from the batch size
+    summary: bool = True  # write OUTBOX/汇总.xlsx
+    # Replaces the per-file task (tests, benchmarks): fn(path, outbox, WorkerTask, sha256) -> FileResult.
+    task: Callable[..., FileResult] | None = None
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: one FileResult per workbook (sorted by source), skipped files, duplicates."""
+
+    inbox: Path
+    outbox: Path
+    results: list[FileResult]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # department → sources
+    previous_errors: list[tuple[str, str]] = field(default_factory=list)
+    summary_path: Path | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def files(self) -> int:
+        return len(self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if not r.ok)
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for r in self.results if r.cached)
+
+    @property
+    def processed(self) -> int:
+        return self.files - self.cached
+
+    def _count(self, key: str) -> int:
+        return sum(r.counts.get(key, 0) for r in self.results if r.ok)
+
+    @property
+    def errors(self) -> int:
+        return self._count("error")
+
+    @property
+    def warnings(self) -> int:
+        return self._count("warning")
+
+    @property
+    def open_warnings(self) -> int:
+        return self._count("open_warning")
+
+    @property
+    def explained(self) -> int:
+        return self._count("explained")
+
+    @property
+    def workers(self) -> dict[str, int]:
+        """Peak RSS (KiB) per worker process that made a result in this run."""
+        peaks: dict[str, int] = {}
+        for r in self.results:
+            if r.worker and not r.cached:
+                peaks[r.worker] = max(peaks.get(r.worker, 0), r.peak_rss_kb)
+        return peaks
+
+    @property
+    def exit_code(self) -> int:
+        """0 all clean; 1 a file failed, an error finding exists or a department reported twice."""
+        return 1 if self.failed or self.errors or self.duplicates else 0
+
+    def to_dict(self) -> dict:
+        return {
+            "inbox": str(self.inbox),
+            "outbox": str(self.outbox),
+            "summary": str(self.summary_path) if self.summary_path else None,
+            "counts": {
+                "files": self.files,
+                "processed": self.processed,
+                "cached": self.cached,
+                "failed": self.failed,
+                "skipped": len(self.skipped),
+                "errors": self.errors,
+                "open_warnings": self.open_warnings,
+                "explained_warnings": self.explained,
+                "duplicate_departments": len(self.duplicates),
+            },
+            "exit_code": self.exit_code,
+            "results": [r.to_dict() for r in self.results],
+            "skipped": [{"source": s, "reason": why} for s, why in self.skipped],
+            "duplicates": self.duplicates,
+        }
+
+
+class _Tally:
+    def __init__(self, phase: str, total: int, on_progress: Callable[[ProgressEvent], None] | None):
+        self.phase, self.total, self.cb = phase, total, on_progress
+        self.done = self.failed = self.errors = self.warnings = self.cached = 0
+
+    def add(self, r: FileResult | None = None, current: str = "") -> None:
+        if r is not None:
+            self.done += 1
+            self.failed += not r.ok
+            self.cached += r.cached
+            self.errors += r.counts.get("error", 0)
+            self.warnings += r.counts.get("warning", 0)
+        if self.cb is not None:
+            self.cb(
+                ProgressEvent(
+                    self.phase, self.total, self.done, self.failed, self.errors, self.warnings, self.cached, current
+                )
+            )
+
+
+def _index_previous(folder: Path, executor, jobs: int, on_progress) -> tuple[dict[str, tuple[str, str]], list]:
+    """department_key → (path, sha256) of last year's workbooks; unreadable ones listed."""
+    found = discover(folder)
+    paths = [str(s.path) for s in found.sources]
+    tally = _Tally("previous", len(paths), on_progress)
+    index: dict[str, tuple[str, str]] = {}
+    problems: list[tuple[str, str]] = []
+    tally.add()
+    for chunk, out in executor.map_chunks(index_chunk, chunked(paths, jobs)):
+        if isinstance(out, BaseException):
+            out = [(p, "", "", str(out)) for p in chunk]
+        for path, dept, sha, error in out:
+            tally.done += 1
+            tally.add(None, path)
+            if error or not dept:
+                problems.append((path, error or "未填部门名称"))
+            else:
+                index.setdefault(department_key(dept), (path, sha))
+    return index, problems
+
+
+def _flag_duplicates(results: dict[str, FileResult]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name, r in sorted(results.items()):
+        if r.ok and r.department:
+            groups[department_key(r.department)].append(name)
+    duplicates = {}
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        dept = results[names[0]].department
+        duplicates[dept] = names
+        note = f"重复报送：部门“{dept}”共有 {len(names)} 份工作簿（{'、'.join(names)}），请确认以哪一份为准"
+        for name in names:
+            results[name] = with_notes(results[name], note)
+    return duplicates
+
+
+def process_folder(
+    inbox: Path,
+    outbox: Path,
+    options: BatchOptions | None = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+) -> BatchResult:
+    """Process every workbook under ``inbox`` into ``outbox``; write the summary; return the result.
+
+    Raises ``XlprocError`` only when the batch cannot run at all (inbox missing, outbox
+    not writable, invalid form spec / rules / template). Bad workbooks are results.
+    """
+    options = options or BatchOptions()
+    t0 = time.perf_counter()
+    inbox, outbox = Path(inbox), Path(outbox)
+    if not inbox.is_dir():
+        raise XlprocError(f"收件目录不存在或不是文件夹：{inbox}")
+    if outbox.resolve() == inbox.resolve():
+        raise XlprocError("输出目录不能与收件目录相同，请另选一个文件夹（可以放在收件目录里面）")
+    if options.previous is not None and not Path(options.previous).is_dir():
+        raise XlprocError(f"上年工作簿目录不存在或不是文件夹：{options.previous}")
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"无法创建输出目录 {outbox}：{exc.strerror or exc}") from exc
+    sweep_temporaries(outbox)
+    found: Discovery = discover(inbox, exclude=(outbox,))
+    jobs = default_jobs() if options.jobs is None else options.jobs
+    jobs = min(jobs, max(1, len(found.sources))) if jobs > 0 else 0
+    config = WorkerConfig(str(outbox.resolve()), options.pipeline, None, options.task)
+    executor = make_executor(config, jobs, options.scheduler)
+    results: dict[str, FileResult] = {}
+    previous_errors: list[tuple[str, str]] = []
+    try:
+        if options.task is None:
+            versions = pipeline_versions(options.pipeline)
+            fingerprint = pipeline_fingerprint(options.pipeline)
+        else:
+            versions = {"task": f"{options.task.__module__}.{options.task.__qualname__}"}
+            fingerprint = versions["task"]
+        prev_index: dict[str, tuple[str, str]] = {}
+        if options.previous is not None:
+            prev_index, previous_errors = _index_previous(Path(options.previous), executor, max(jobs, 1), on_progress)
+            executor.set_config(replace(config, previous={k: p for k, (p, _sha) in prev_index.items()}))
+
+        def prev_sha(department: str) -> str:
+            return prev_index.get(department_key(department), ("", ""))[1]
+
+        state = BatchState.load(outbox, fingerprint, versions)
+        by_name: dict[str, Source] = {s.name: s for s in found.sources}
+        todo: list[WorkerTask] = []
+        tally = _Tally("process", len(found.sources), on_progress)
+        for src in found.sources:
+            known = ""
+            if not options.force:
+                entry = state.entry(src.name) or {}
+                dept = (entry.get("result") or {}).get("department", "")
+                reuse = state.reuse(src, prev_sha(dept))
+                if reuse.result is not None:
+                    results[src.name] = mark_cached(reuse.result)
+                    tally.add(results[src.name], src.name)
+                    continue
+                known = reuse.known_sha256
+            todo.append(WorkerTask(str(src.path), src.name, src.stem, known))
+        if todo:
+            executor.start()  # workers spawn and build their pipelines while the parent does too
+        if options.task is None:
+            cached_pipeline(options.pipeline)  # invalid spec / rules / template: fail before any file
+        tally.add()
+        for chunk, out in executor.map_chunks(run_chunk, chunked(todo, max(jobs, 1), options.chunk_size)):
+            if isinstance(out, BaseException):
+                out = failed_chunk(chunk, out)
+            for r in out:
+                src = by_name[r.source]
+                if r.status == STATUS_UNCHANGED:
+                    earlier = state.cached_result(src.name)
+                    r = mark_cached(earlier) if earlier is not None else r
+                    state.record(src, replace(r, cached=False), prev_sha(r.department))
+                else:
+                    r = replace(r, previous_sha256=prev_sha(r.department) if r.previous else "")
+                    state.record(src, r, prev_sha(r.department))
+                results[src.name] = r
+                tally.add(r, src.name)
+    except BaseException:  # Ctrl-C, or "cannot run": stop the workers at once
+        executor.abort()
+        raise
+    finally:
+        executor.close()
+    duplicates = _flag_duplicates(results)
+    batch = BatchResult(
+        inbox=inbox,
+        outbox=outbox,
+        results=[results[s.name] for s in found.sources if s.name in results],
+        skipped=found.skipped,
+        duplicates=duplicates,
+        previous_errors=previous_errors,
+    )
+    if options.summary:
+        from .summary import write_summary
+
+        batch.summary_path = write_summary(outbox / SUMMARY_NAME, batch)
+    batch.elapsed_s = time.perf_counter() - t0
+    return batch
