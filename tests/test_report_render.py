@@ -195,7 +195,9 @@ def test_hostile_free_text_renders_literally(make_workbook, renderer, tmp_path):
         "problems_found": f"第一条 {HOSTILE}\n第二条\r\n\n{long_paragraph}",
         "improvements": "{{ 1 + 1 }}",
     }
-    tables = {"goals": [{"function": "{%tr endfor %}", "activity": "<w:p>", "target": "a & b\n第二段", "project": "{{ x }}"}]}
+    tables = {
+        "goals": [{"function": "{%tr endfor %}", "activity": "<w:p>", "target": "a & b\n第二段", "project": "{{ x }}"}]
+    }
     sub = read_workbook(make_workbook(values, tables))
     out = renderer.render(sub, tmp_path / "hostile.docx")
     document = docx.Document(str(out))  # well-formed, opens

@@ -124,7 +124,9 @@ def check(
 @fails_cleanly
 def annotate(
     file: Annotated[Path, typer.Argument(help="部门报送的自评表 .xlsx（可为上一轮退回、已填写说明的工作簿）")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（默认：<原文件名>_审核.xlsx）")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="输出文件（默认：<原文件名>_审核.xlsx）")
+    ] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="审核规则文件（默认为内置 rules.yaml）")] = None,
 ) -> None:
     """审核并批注：在部门工作簿副本上标出问题单元格（底色 + 批注），并附“审核结果”工作表。"""
@@ -158,7 +160,9 @@ def annotate(
 @fails_cleanly
 def report(
     file: Annotated[Path, typer.Argument(help="已填报的自评表 .xlsx")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出的 .docx（默认：<文件名>_自评报告.docx）")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="输出的 .docx（默认：<文件名>_自评报告.docx）")
+    ] = None,
     template_file: Annotated[Path | None, typer.Option("--template", help="自定义的报告模板 .docx")] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="同时用 LibreOffice 转换为 PDF")] = False,
     with_findings: Annotated[bool, typer.Option("--with-findings", help="附加“审核情况”附录")] = False,

@@ -62,7 +62,11 @@ def compute_value(
         lo, hi = c.get("min"), c.get("max")
         n = 0
         for v in _column(frames, c["count_between"]):
-            if isinstance(v, Decimal) and (lo is None or v >= Decimal(str(lo))) and (hi is None or v < Decimal(str(hi))):
+            if (
+                isinstance(v, Decimal)
+                and (lo is None or v >= Decimal(str(lo)))
+                and (hi is None or v < Decimal(str(hi)))
+            ):
                 n += 1
         return Decimal(n)
     if "ratio_pct" in c:
@@ -88,7 +92,10 @@ def compute_value(
 def score_base(spec: FormSpec, values: dict[str, Any]) -> Decimal:
     """Σ 满分 of the applicable ``score`` categories (a blank 是否适用 counts as applicable)."""
     return sum(
-        (cat.max for cat in spec.rubric.categories
-         if cat.kind == "score" and values.get(f"score_{cat.id}_applicable") != "否"),
+        (
+            cat.max
+            for cat in spec.rubric.categories
+            if cat.kind == "score" and values.get(f"score_{cat.id}_applicable") != "否"
+        ),
         Decimal(0),
     )

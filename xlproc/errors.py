@@ -15,9 +15,7 @@ class WorkbookError(XlprocError):
         self.sheet = sheet
         self.cell = cell
         self.reason = message
-        where = "".join(
-            [f"{self.path}", f"，工作表“{sheet}”" if sheet else "", f"，单元格 {cell}" if cell else ""]
-        )
+        where = "".join([f"{self.path}", f"，工作表“{sheet}”" if sheet else "", f"，单元格 {cell}" if cell else ""])
         super().__init__(f"{where}：{message}")
 
 

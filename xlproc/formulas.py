@@ -51,7 +51,7 @@ def excel_formula(compute: dict[str, Any], spec: FormSpec, layout: Layout) -> st
         return f"=SUMPRODUCT(--(LEN({joined})>0))"
     if "count_nonblank" in compute:
         rng = _table_range(layout, compute["count_nonblank"])
-        return f'=SUMPRODUCT(--(LEN(TRIM({rng}))>0))'
+        return f"=SUMPRODUCT(--(LEN(TRIM({rng}))>0))"
     if "count_if" in compute:
         # SUMPRODUCT rather than COUNTIF: COUNTIF would read "<30%" as a comparison.
         rng = _table_range(layout, compute["count_if"])

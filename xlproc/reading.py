@@ -57,7 +57,9 @@ def _check_form(pkg: Package, sheets: _Sheets, spec: FormSpec) -> tuple[str, str
     form_id = str(sheets.value(META_SHEET, 0, 1) or "")
     version = str(sheets.value(META_SHEET, 1, 1) or "")
     if form_id != spec.form_id:
-        raise WorkbookError(pkg.path, f"表单类型不符：该文件是“{form_id or '未知'}”，应为“{spec.form_id}”", sheet=META_SHEET)
+        raise WorkbookError(
+            pkg.path, f"表单类型不符：该文件是“{form_id or '未知'}”，应为“{spec.form_id}”", sheet=META_SHEET
+        )
     if version != spec.version:
         raise WorkbookError(
             pkg.path,
@@ -73,7 +75,9 @@ def _check_form(pkg: Package, sheets: _Sheets, spec: FormSpec) -> tuple[str, str
 def _resolve(pkg: Package, name: str, label: str, sheet_name: str) -> NameRef:
     raw = pkg.names.get(name)
     if raw is None:
-        raise WorkbookError(pkg.path, f"找不到“{label}”的位置（定义名称 {name} 缺失），请使用原模板填报", sheet=sheet_name)
+        raise WorkbookError(
+            pkg.path, f"找不到“{label}”的位置（定义名称 {name} 缺失），请使用原模板填报", sheet=sheet_name
+        )
     ref = parse_ref(raw)
     if ref is None:
         raise WorkbookError(pkg.path, f"“{label}”所在的单元格已被删除（{name} = {raw}）", sheet=sheet_name)
@@ -98,8 +102,11 @@ def _read_table(pkg: Package, sheets: _Sheets, spec: FormSpec, table: TableSpec,
             rec[col.id] = value
             if problem:
                 cell = f"{letters[col.id]}{row}"
-                problems.append(CellProblem(sheet_name, cell, f"{table.label}第{row}行{col.label}", raw, problem,
-                                            f"{table.id}.{col.id}"))
+                problems.append(
+                    CellProblem(
+                        sheet_name, cell, f"{table.label}第{row}行{col.label}", raw, problem, f"{table.id}.{col.id}"
+                    )
+                )
         rec["row"] = row
         records.append(rec)
     return TableData(table, sheet_name, records, letters)
@@ -164,8 +171,9 @@ def read_workbook(path: Path, spec: FormSpec | None = None) -> Submission:
         if problem:
             problems.append(CellProblem(sheet_name, ref.cell, f.label, raw, problem, f.id))
         values[f.id] = value
-        fields[f.id] = FieldValue(f.id, f.label, sheet_name, ref.cell, value,
-                                  raw=raw if problem else None, problem=problem)
+        fields[f.id] = FieldValue(
+            f.id, f.label, sheet_name, ref.cell, value, raw=raw if problem else None, problem=problem
+        )
     for f, sheet_name, ref in computed:  # spec order is dependency order (score_total before score_converted)
         value = compute_value(f, spec, values, frames)
         values[f.id] = value
