@@ -36,7 +36,7 @@ class NameRef:
     col2: str
     row2: int
 
-    @property
+    @functools.cached_property
     def cell(self) -> str:
         return f"{self.col1}{self.row1}"
 
@@ -84,11 +84,15 @@ def _not_xlsx(path: Path, data: bytes) -> WorkbookError:
     return WorkbookError(path, "不是 Excel 工作簿（.xlsx）文件，内容无法识别")
 
 
-def open_package(path: Path) -> Package:
-    """Read the file once and parse xl/workbook.xml. Raises WorkbookError with a clear reason."""
+def open_package(path: Path, data: bytes | None = None) -> Package:
+    """Read the file once (or take its ``data``) and parse xl/workbook.xml.
+
+    Raises WorkbookError with a clear reason.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
     except FileNotFoundError:
         raise WorkbookError(path, "文件不存在") from None
     except IsADirectoryError:

@@ -48,6 +48,13 @@ class _Sheets:
             return None if v == "" else v
         return None
 
+    def row_values(self, name: str, row: int, first_col: int, width: int) -> list[Any]:
+        """``width`` cells of one row from ``first_col`` (0-based), blanks as None."""
+        grid = self.grid(name)
+        cells = grid[row][first_col : first_col + width] if row < len(grid) else []
+        out = [None if v == "" else v for v in cells]
+        return out + [None] * (width - len(out))
+
 
 def _check_form(pkg: Package, sheets: _Sheets, spec: FormSpec) -> tuple[str, str]:
     if META_SHEET not in pkg.sheets:
@@ -92,8 +99,9 @@ def _read_table(pkg: Package, sheets: _Sheets, spec: FormSpec, table: TableSpec,
     first_col = ref.col
     letters = {c.id: col_letter(first_col + i) for i, c in enumerate(table.columns)}
     records = []
+    width = len(table.columns)
     for row in range(ref.row1, ref.row2 + 1):
-        raws = [sheets.value(sheet_name, row - 1, first_col + i) for i in range(len(table.columns))]
+        raws = sheets.row_values(sheet_name, row - 1, first_col, width)
         if all(r is None or (isinstance(r, str) and not r.strip()) for r in raws):
             continue  # an empty template row
         rec: dict[str, Any] = {}
@@ -138,14 +146,16 @@ def _field_refs(pkg: Package, spec: FormSpec, plan: list[_FieldPlan]) -> dict[st
     return refs
 
 
-def read_workbook(path: Path, spec: FormSpec | None = None) -> Submission:
+def read_workbook(path: Path, spec: FormSpec | None = None, data: bytes | None = None) -> Submission:
     """Read a filled workbook. Raises WorkbookError (Chinese message) when it cannot be read.
+
+    ``data`` is the file's content when the caller already has it (a batch hashes it).
 
     Problems with individual cells (text in a number cell, a value not in a dropdown)
     do not raise: they are kept on the Submission for the checks to report.
     """
     spec = spec or default_spec()
-    pkg = open_package(Path(path))
+    pkg = open_package(Path(path), data)
     try:
         book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
     except Exception as exc:  # calamine's own errors: encrypted parts, broken XML …
