@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf out/demo
 	# exit code 1 = findings or failed files, expected: the samples carry deliberate mistakes
-	$(BIN)/xlproc batch samples/inbox -o out/demo || [ $$? -eq 1 ]
+	$(BIN)/xlproc batch samples/inbox -o out/demo --previous samples/previous || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(BIN)/ruff check xlproc tests benchmarks scripts

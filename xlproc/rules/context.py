@@ -192,17 +192,11 @@ class Context:
         return cached  # type: ignore[return-value]
 
     def _part(self, field_id: str) -> Num:
-        """A part of a computed SUM: blank counts as 0, like Excel's SUM."""
-        hit = self._inputs.get(field_id)
-        if hit is not None:
-            return hit
-        fs = self.spec.fields[field_id]
-        if fs.compute is not None:
-            return self.computed(field_id)
+        """A part of a computed SUM: a blank input counts as 0, like Excel's SUM."""
         fv = self.fields.get(field_id)
-        if fv is None or fv.problem:
-            raise Skip
-        return _ZERO if fv.value is None else self.num(field_id)
+        if fv is not None and fv.value is None and not fv.problem and self.spec.fields[field_id].compute is None:
+            return _ZERO
+        return self.num(field_id)
 
     def _evaluate(self, f: FieldSpec) -> Num:
         c = f.compute or {}
