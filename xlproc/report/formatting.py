@@ -43,9 +43,13 @@ def to_decimal(value: Any) -> Decimal | None:
     return None
 
 
+_QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(-2, 9)}  # built once: ~100 roundings per report
+
+
 def round_half_up(value: Decimal, decimals: int) -> Decimal:
     """Round like Excel's ROUND (half away from zero for positive and negative)."""
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    quantum = _QUANTUM.get(decimals) or Decimal(1).scaleb(-decimals)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def fmt_money(value: Any, decimals: int = 2) -> str:

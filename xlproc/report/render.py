@@ -23,6 +23,7 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
@@ -41,7 +42,6 @@ from .options import ReportOptions, default_options
 from .zipout import make_entry, write_zip
 
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_PARA = re.compile(r"<w:p(?:\s[^>]*)?>.*?</w:p>", re.DOTALL)
 _PPR = re.compile(r"<w:pPr>.*?</w:pPr>", re.DOTALL)
 _RUN = re.compile(r"<w:r(?:\s[^>]*)?>.*?</w:r>", re.DOTALL)
 _RPR = re.compile(r"<w:rPr>.*?</w:rPr>", re.DOTALL)
@@ -63,29 +63,54 @@ def _undefined_name(exc: UndefinedError) -> str:
 
 
 def _expand_marks(xml: str) -> str:
-    """Split paragraphs at PARAGRAPH_MARK into sibling paragraphs with the same properties."""
+    """Split paragraphs at PARAGRAPH_MARK into sibling paragraphs with the same properties.
 
-    def paragraph(m: re.Match) -> str:
-        p = m.group(0)
-        if PARAGRAPH_MARK not in p:
-            return p
-        ppr = _PPR.search(p)
-        ppr_xml = ppr.group(0) if ppr else ""
+    Only the paragraphs that contain a mark are touched (most reports have a handful,
+    many none), so the rest of the document is not scanned by regular expressions.
+    """
+    pos = 0
+    hit = xml.find(PARAGRAPH_MARK)
+    if hit < 0:
+        return xml
+    out = []
+    while hit >= 0:
+        start = max(xml.rfind("<w:p>", pos, hit), xml.rfind("<w:p ", pos, hit))
+        end = xml.find("</w:p>", hit)
+        if start < 0 or end < 0:  # a mark outside any paragraph: just drop it
+            out.append(xml[pos : hit + 1].replace(PARAGRAPH_MARK, ""))
+            pos = hit + 1
+        else:
+            end += len("</w:p>")
+            out.append(xml[pos:start])
+            out.append(_split_paragraph(xml[start:end]))
+            pos = end
+        hit = xml.find(PARAGRAPH_MARK, pos)
+    out.append(xml[pos:])
+    return "".join(out)
 
-        def run(rm: re.Match) -> str:
-            r = rm.group(0)
-            if PARAGRAPH_MARK not in r:
-                return r
-            rpr = _RPR.search(r)
-            rpr_xml = rpr.group(0) if rpr else ""
-            return r.replace(
-                PARAGRAPH_MARK,
-                f'</w:t></w:r></w:p><w:p>{ppr_xml}<w:r>{rpr_xml}<w:t xml:space="preserve">',
-            )
 
-        return _RUN.sub(run, p)
+def _split_paragraph(p: str) -> str:
+    """One paragraph containing PARAGRAPH_MARK → several with its paragraph and run properties."""
+    ppr = _PPR.search(p)
+    ppr_xml = ppr.group(0) if ppr else ""
 
-    return _PARA.sub(paragraph, xml).replace(PARAGRAPH_MARK, "")
+    def run(rm: re.Match) -> str:
+        r = rm.group(0)
+        if PARAGRAPH_MARK not in r:
+            return r
+        rpr = _RPR.search(r)
+        rpr_xml = rpr.group(0) if rpr else ""
+        return r.replace(
+            PARAGRAPH_MARK,
+            f'</w:t></w:r></w:p><w:p>{ppr_xml}<w:r>{rpr_xml}<w:t xml:space="preserve">',
+        )
+
+    return _RUN.sub(run, p).replace(PARAGRAPH_MARK, "")
+
+
+def _check_well_formed(doc: bytes) -> None:
+    """Raise ExpatError unless ``doc`` is well-formed XML (expat: no tree built, ~2x lxml's speed)."""
+    expat.ParserCreate().Parse(doc, True)
 
 
 class _Part:
@@ -168,12 +193,12 @@ class ReportRenderer:
             except TemplateError as exc:
                 raise ReportError(f"报告模板 {self.path} 渲染失败：{exc}") from exc
             xml = _expand_marks(xml.replace("\n<w:p", "<w:p"))
-            doc = _DECL + part.head + xml + part.tail
+            doc = (_DECL + part.head + xml + part.tail).encode("utf-8")
             try:
-                etree.fromstring(doc.encode("utf-8"))
-            except etree.XMLSyntaxError as exc:
+                _check_well_formed(doc)
+            except expat.ExpatError as exc:
                 raise ReportError(f"报告模板 {self.path} 生成的文档结构无效：{exc}") from exc
-            replaced[part.name] = doc.encode("utf-8")
+            replaced[part.name] = doc
         for name, png in images.items():
             if name in self._charts:
                 replaced[self._charts[name]] = png
