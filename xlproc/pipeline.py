@@ -166,11 +166,6 @@ def output_paths(outbox: Path, department: str, stem: str) -> dict[str, Path]:
     return {kind: folder / f"{stem}{suffix}" for kind, suffix in OUTPUT_SUFFIXES.items()}
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's content (read in one go: workbooks are small)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _q(value: Any, places: Decimal = _TWO) -> str | None:
     if not isinstance(value, Decimal):
         return None
@@ -237,17 +232,17 @@ def check_file(path: Path, pipeline: Pipeline, previous: Any = None) -> tuple[An
     return sub, report
 
 
-def _check(path: Path, pipeline: Pipeline, previous: Any) -> tuple[Any, Any, str, str]:
+def _check(path: Path, pipeline: Pipeline, previous: Any, data: bytes | None = None) -> tuple[Any, Any, str, str]:
     from .annotate import apply_explanations, read_explanations
     from .reading import read_workbook
     from .rules import run_checks
 
-    sub = read_workbook(path)
+    sub = read_workbook(path, data=data)
     if isinstance(previous, Mapping):
         previous = previous.get(department_key(sub.department))
     prev_sub, note = _read_previous(previous)
     report = run_checks(sub, pipeline.catalogue, previous=prev_sub)
-    explanations = read_explanations(path)
+    explanations = read_explanations(path, data=data)
     if explanations:
         report = apply_explanations(report, explanations)
     used = str(previous) if isinstance(previous, (str, Path)) and prev_sub is not None else ""
@@ -331,11 +326,13 @@ def process_file(
     source = source or str(path)
     stem = stem or path.stem
     try:
-        sha = sha256 or sha256_file(path)
+        # Read once: the hash, the reader, the 说明 answers and the annotator share the bytes.
+        data = path.read_bytes()
+        sha = sha256 or hashlib.sha256(data).hexdigest()
     except OSError as exc:
         return failed_result(source, f"无法读取文件：{exc.strerror or exc}")
     try:
-        sub, report, prev_used, prev_note = _check(path, pipeline, previous)
+        sub, report, prev_used, prev_note = _check(path, pipeline, previous, data)
         department = sub.department
         outputs = output_paths(outbox, department or path.stem, stem)
         report.source = source
@@ -345,7 +342,7 @@ def process_file(
         if pipeline.options.annotate:
             from .annotate import annotate_workbook
 
-            written["annotated"] = Path(annotate_workbook(path, report, outputs["annotated"]))
+            written["annotated"] = Path(annotate_workbook(path, report, outputs["annotated"], data=data))
         if pipeline.options.report and pipeline.renderer is not None:
             appendix = report if pipeline.options.report_findings else None
             written["report"] = Path(pipeline.renderer.render(sub, outputs["report"], report=appendix))
