@@ -50,20 +50,25 @@ def default_output(src: Path) -> Path:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    if a == b:
+        return True
+    try:  # one stat each; a target that does not exist yet cannot be the input
+        return os.path.samefile(a, b)
     except OSError:
         return False
 
 
-def annotate(src: Path, report: CheckReport, out: Path | None = None) -> AnnotateResult:
-    """Write the annotated copy of ``src``; fall back to a 审核意见 workbook if needed."""
+def annotate(src: Path, report: CheckReport, out: Path | None = None, *, data: bytes | None = None) -> AnnotateResult:
+    """Write the annotated copy of ``src``; fall back to a 审核意见 workbook if needed.
+
+    ``data``: the bytes of ``src`` when the caller already has them (not read again).
+    """
     src = Path(src)
     out = Path(out) if out is not None else default_output(src)
     if _same_file(src, out):
         raise XlprocError(f"输出文件不能与输入文件相同：{out}")
     try:
-        data, cells, filled = annotate_bytes(src, report)
+        body, cells, filled = annotate_bytes(src, report, data=data)
     except (UnsupportedPackageError, ValueError, KeyError, IndexError) as exc:
         # never a half-annotated copy: the department's file stays as it is and the
         # findings go to a workbook of their own (reported via ``in_place``)
@@ -75,15 +80,18 @@ def annotate(src: Path, report: CheckReport, out: Path | None = None) -> Annotat
         write_review_workbook(target, report, src)
         return AnnotateResult(target, False, reason=f"{type(exc).__name__}: {exc}")
     try:
-        write_bytes(out, data)
+        write_bytes(out, body)
     except OSError as exc:  # e.g. the target is open in Excel on Windows
         raise OutputError(f"无法写入 {out}：{exc.strerror or exc}（文件是否正在被打开？）") from exc
     return AnnotateResult(out, True, cells=cells, filled=filled)
 
 
-def annotate_workbook(src: Path, report: CheckReport, out: Path | None = None) -> Path:
-    """Annotate ``src`` with ``report``; return the written path (see ``annotate``)."""
-    return annotate(src, report, out).path
+def annotate_workbook(src: Path, report: CheckReport, out: Path | None = None, *, data: bytes | None = None) -> Path:
+    """Annotate ``src`` with ``report``; return the written path (see ``annotate``).
+
+    ``data``: the bytes of ``src`` if the caller already read them (a batch does).
+    """
+    return annotate(src, report, out, data=data).path
 
 
 def _lines(findings: list[Finding]) -> tuple[str, ...]:
@@ -96,9 +104,9 @@ def _lines(findings: list[Finding]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def annotate_bytes(src: Path, report: CheckReport) -> tuple[bytes, int, int]:
+def annotate_bytes(src: Path, report: CheckReport, *, data: bytes | None = None) -> tuple[bytes, int, int]:
     """The annotated package as bytes, with counts of commented and filled cells."""
-    pkg = Package(src)
+    pkg = Package(src, data)
     book = Book(pkg)
     styles = Styles(pkg, book.styles_part)
     strip_previous(pkg, book, styles)

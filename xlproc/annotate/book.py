@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .package import (
     CT_WORKSHEET,
@@ -15,13 +15,12 @@ from .package import (
     UnsupportedPackageError,
     resolve,
 )
-from .xmltext import del_attr, escape, find_element, get_attr, ns_prefix, root_prefix, set_attr
+from .xmltext import del_attr, escape, find_element, get_attr, ns_prefix, root_prefix, set_attr, tag_attrs
 
 _SHEET_SEL = re.compile(r'\stabSelected\s*=\s*"(1|true)"')
 
 
-@dataclass(frozen=True)
-class SheetEntry:
+class SheetEntry(NamedTuple):  # a tuple: cheap to make, many per workbook
     """One <sheet> of workbook.xml."""
 
     name: str
@@ -34,15 +33,21 @@ class SheetEntry:
     end: int
 
 
+def main_part(pkg: Package) -> str:
+    """The workbook part of the package (normally "xl/workbook.xml")."""
+    rels = pkg.rels("_rels/.rels") if pkg.exists("_rels/.rels") else []
+    main = next((r.target for r in rels if r.type.endswith("/officeDocument")), "xl/workbook.xml")
+    if not pkg.exists(main):
+        raise UnsupportedPackageError("no workbook part")
+    return main
+
+
 class Book:
     """workbook.xml of a package, with its sheets resolved to parts."""
 
     def __init__(self, pkg: Package):
         self.pkg = pkg
-        rels = pkg.rels("_rels/.rels") if pkg.exists("_rels/.rels") else []
-        main = next((r.target for r in rels if r.type.endswith("/officeDocument")), "xl/workbook.xml")
-        if not pkg.exists(main):
-            raise UnsupportedPackageError("no workbook part")
+        main = main_part(pkg)
         self.part = main
         head = pkg.read_text(main)[:2000]
         if "purl.oclc.org/ooxml" in head:
@@ -55,22 +60,26 @@ class Book:
         xml = self.pkg.read_text(self.part)
         rels = {r.id: r for r in self.pkg.rels(self.part)}
         self.rel_prefix = ns_prefix(xml, NS_REL)
-        # the prefix used on <sheet> elements (may be declared on each element)
-        m = re.search(r'xmlns:([\w.-]+)\s*=\s*"' + re.escape(NS_REL) + '"', xml)
-        rprefix = m.group(1) if m else None
-        self.sheets: list[SheetEntry] = []
         p = self.prefix
-        for m in re.finditer(r"<" + re.escape(p) + r"sheet\b[^>]*?/?>", xml):
-            tag = m.group(0)
-            rid = get_attr(tag, f"{rprefix}:id") if rprefix else None
+        # everything about sheets is in <sheets> (and the root tag before it)
+        close = xml.find(f"</{p}sheets>")
+        head = xml if close < 0 else xml[: close + len(p) + 9]
+        # the prefix used on <sheet> elements (may be declared on each element)
+        m = re.search(r'xmlns:([\w.-]+)\s*=\s*"' + re.escape(NS_REL) + '"', head)
+        rid_attr = f"{m.group(1)}:id" if m else None
+        self.sheets: list[SheetEntry] = []
+        for m in re.finditer(r"<" + re.escape(p) + r"sheet\b[^>]*>", head):
+            attrs = tag_attrs(m.group(0))
+            rid = attrs.get(rid_attr) if rid_attr else None
             rel = rels.get(rid or "")
             part = rel.target if rel and not rel.external else ""
+            sid = attrs.get("sheetId", "")
             self.sheets.append(
                 SheetEntry(
-                    name=get_attr(tag, "name") or "",
-                    sheet_id=int(get_attr(tag, "sheetId") or 0),
+                    name=attrs.get("name") or "",
+                    sheet_id=int(sid) if sid.isdigit() else 0,
                     rid=rid or "",
-                    state=get_attr(tag, "state") or "visible",
+                    state=attrs.get("state") or "visible",
                     part=part,
                     is_worksheet=bool(rel and rel.type == REL_WORKSHEET),
                     start=m.start(),
@@ -78,6 +87,7 @@ class Book:
                 )
             )
         self.styles_part = next((r.target for r in rels.values() if r.type == REL_STYLES), "")
+        self._by_name = {s.name: s for s in reversed(self.sheets)}
 
     @property
     def xml(self) -> str:
@@ -86,10 +96,7 @@ class Book:
 
     def sheet(self, name: str) -> SheetEntry | None:
         """The entry of sheet ``name``, or None."""
-        for s in self.sheets:
-            if s.name == name:
-                return s
-        return None
+        return self._by_name.get(name)
 
     def add_sheet(self, name: str, xml: str, state: str = "visible") -> SheetEntry:
         """Append a worksheet ``name`` with content ``xml``; return its entry."""
@@ -110,6 +117,7 @@ class Book:
         # appended at the end: earlier entries keep their positions
         entry = SheetEntry(name, sheet_id, rid, state, part, True, close, close + len(new))
         self.sheets.append(entry)
+        self._by_name.setdefault(name, entry)
         return entry
 
     def remove_sheet(self, entry: SheetEntry) -> None:
@@ -182,11 +190,11 @@ class Book:
                 head = self.pkg.read_text(s.part)
             if not _SHEET_SEL.search(head.split("<sheetData", 1)[0]):
                 continue
-            xml = self.pkg.read_text(s.part)
+            xml = self.pkg.read_byte_text(s.part)  # an ASCII edit: every other byte stays
             m = re.search(r"<([\w.-]+:)?sheetView\b[^>]*>", xml)
             if m and _SHEET_SEL.search(m.group(0)):
                 xml = xml[: m.start()] + del_attr(m.group(0), "tabSelected") + xml[m.end() :]
-                self.pkg.write_text(s.part, xml)
+                self.pkg.write_text(s.part, xml, latin1=True)
                 changed.append(s.part)
         return changed
 
@@ -197,4 +205,4 @@ def sheet_part_of(pkg: Package, book: Book, name: str) -> str:
     return entry.part if entry and entry.is_worksheet and pkg.exists(entry.part) else ""
 
 
-__all__ = ["Book", "SheetEntry", "resolve", "sheet_part_of"]
+__all__ = ["Book", "SheetEntry", "main_part", "resolve", "sheet_part_of"]

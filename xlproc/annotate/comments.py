@@ -138,6 +138,9 @@ class CommentsPart:
         merged: dict[str, str] = {}
         if not notes:
             return merged
+        if self.rel is None and self.vml_rel is None and sheet.legacy_drawing_rid() is None:
+            self._add_fresh(notes, sheet)
+            return merged
         if self.rel is None:
             part = self.pkg.unused_name("xl/comments{n}.xml")
             self.pkg.write_text(
@@ -196,6 +199,32 @@ class CommentsPart:
             self._add_shapes(new_shapes, sheet)
         return merged
 
+    def _add_fresh(self, notes: list[Note], sheet: SheetXml) -> None:
+        """A sheet without comments or drawings: write both parts in one go.
+
+        The same bytes as the general path below, without re-reading what we write.
+        """
+        part = self.pkg.unused_name("xl/comments{n}.xml")
+        body = "".join(
+            f'<comment ref="{note.cell}" authorId="0"><text>{note_runs(note.lines)}</text></comment>' for note in notes
+        )
+        self.pkg.write_text(
+            part,
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<authors><author>{AUTHOR}</author></authors><commentList>{body}</commentList></comments>",
+        )
+        self.pkg.set_override(part, CT_COMMENTS)
+        rid = self.pkg.add_rel(self.sheet_part, REL_COMMENTS, part)
+        self.rel = next(r for r in self.pkg.rels(self.sheet_part) if r.id == rid)
+        vml_part = self.pkg.unused_name("xl/drawings/vmlDrawing{n}.vml")
+        block = _free_idmap(self.pkg)
+        self.pkg.write_text(vml_part, _VML_HEAD.format(block=block) + _shapes(notes, block * 1024 + 1) + "</xml>")
+        self.pkg.set_override(vml_part, CT_VML)
+        rid = self.pkg.add_rel(self.sheet_part, REL_VML, vml_part)
+        self.vml_rel = next(r for r in self.pkg.rels(self.sheet_part) if r.id == rid)
+        sheet.add_legacy_drawing(rid)
+
     @staticmethod
     def comments_in(xml: str) -> list[tuple[str, int, int, str]]:
         """(ref, start, end, element xml) of each comment in ``xml``."""
@@ -220,21 +249,26 @@ class CommentsPart:
         ids = [int(n) for n in re.findall(r'id="_x0000_s(\d+)"', vml)]
         block = re.search(r'<o:idmap\b[^>]*data="(\d+)', vml)
         next_id = max([*ids, int(block.group(1)) * 1024 if block else 1024]) + 1
-        shapes = []
-        for i, note in enumerate(notes):
-            row, col = split_a1(note.cell) or (1, 1)
-            length = sum(len(line) for line in note.lines) + 8 * len(note.lines)
-            height = min(14, 2 + length // 16 + len(note.lines))
-            shapes.append(
-                _SHAPE.format(
-                    sid=next_id + i,
-                    z=i + 1,
-                    r0=row - 1,
-                    c0=col - 1,
-                    anchor=f"{col}, 15, {max(row - 2, 0)}, 10, {col + 4}, 15, {max(row - 2, 0) + height}, 4",
-                )
+        self.pkg.write_text(self.vml_rel.target, _insert_before_end(vml, _shapes(notes, next_id)))
+
+
+def _shapes(notes: list[Note], first_id: int) -> str:
+    """The VML note shapes of ``notes``, numbered from ``first_id``."""
+    shapes = []
+    for i, note in enumerate(notes):
+        row, col = split_a1(note.cell) or (1, 1)
+        length = sum(len(line) for line in note.lines) + 8 * len(note.lines)
+        height = min(14, 2 + length // 16 + len(note.lines))
+        shapes.append(
+            _SHAPE.format(
+                sid=first_id + i,
+                z=i + 1,
+                r0=row - 1,
+                c0=col - 1,
+                anchor=f"{col}, 15, {max(row - 2, 0)}, 10, {col + 4}, 15, {max(row - 2, 0) + height}, 4",
             )
-        self.pkg.write_text(self.vml_rel.target, _insert_before_end(vml, "".join(shapes)))
+        )
+    return "".join(shapes)
 
 
 def _restore_merged(el: str, original_text: str | None) -> str:

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..results import CheckReport
-from .book import Book
+from .book import Book, main_part
 from .cells import read_cells
 from .package import Package, UnsupportedPackageError
 from .results_sheet import HEADER_ROW, HEADERS, RESULTS_SHEET, STATE_SHEET, parse_state
@@ -24,10 +24,16 @@ Key = tuple[str, str, str]
 _COLS = {h: chr(65 + i) for i, h in enumerate(HEADERS)}
 
 
-def read_explanations(path: Path) -> dict[Key, str]:
-    """(rule id, sheet, cell) → 说明 text from a workbook we annotated before ({} if none)."""
+def read_explanations(path: Path, *, data: bytes | None = None) -> dict[Key, str]:
+    """(rule id, sheet, cell) → 说明 text from a workbook we annotated before ({} if none).
+
+    ``data``: the bytes of ``path`` when the caller already has them (not read again).
+    """
     try:
-        pkg = Package(Path(path))
+        pkg = Package(Path(path), data)
+        names = pkg.read_text(main_part(pkg))
+        if RESULTS_SHEET not in names and STATE_SHEET not in names and "&#" not in names:
+            return {}  # never annotated by us (the usual first round): nothing to parse
         book = Book(pkg)
         cells, cols = _results_cells(pkg, book, RESULTS_SHEET)
         if cols is None:  # renamed because the department has a sheet of that name

@@ -8,17 +8,19 @@ text (see ``xmltext``).
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import WorkbookError
-from .xmltext import escape, get_attr, unescape
+from .xmltext import escape, get_attr, tag_attrs, unescape
+from .zipout import Member, zip_bytes
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -33,18 +35,15 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 CT_TYPES = "[Content_Types].xml"
-COMPRESS_LEVEL = 1  # edited parts only; ~2x faster than 6, files a few % larger
 
-_ATTRS_RE = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
-_REL_RE = re.compile(r"<Relationship\b[^>]*?/?>(?:\s*</Relationship>)?")
+_REL_RE = re.compile(r"<Relationship\b[^>]*>(?:\s*</Relationship>)?")
 
 
 class UnsupportedPackageError(Exception):
     """The package cannot be annotated in place safely (caller falls back)."""
 
 
-@dataclass(frozen=True)
-class Rel:
+class Rel(NamedTuple):  # a tuple: cheap to make, many per workbook
     """One relationship of a part."""
 
     id: str
@@ -56,10 +55,11 @@ class Rel:
 
 def rels_name(part: str) -> str:
     """The relationships part of ``part`` ("xl/workbook.xml" → "xl/_rels/workbook.xml.rels")."""
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
+    folder, _, name = part.rpartition("/")
+    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
 
 
+@functools.lru_cache(maxsize=4096)  # the same few targets in every workbook of a batch
 def resolve(source_part: str, target: str) -> str:
     """Resolve a relationship target relative to its source part into a part name."""
     if target.startswith("/"):
@@ -68,6 +68,7 @@ def resolve(source_part: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(base, target)).lstrip("/")
 
 
+@functools.lru_cache(maxsize=4096)
 def relative(source_part: str, part: str) -> str:
     """Target text for ``part`` as seen from ``source_part`` (both package-relative)."""
     base = [p for p in posixpath.dirname(source_part).split("/") if p]
@@ -81,24 +82,29 @@ def relative(source_part: str, part: str) -> str:
 class Package:
     """An xlsx opened for editing: original bytes, member infos, edited parts."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, data: bytes | None = None):
         self.path = Path(path)
-        try:
-            self.data = self.path.read_bytes()
-        except OSError as exc:
-            raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
+        if data is None:
+            try:
+                data = self.path.read_bytes()
+            except OSError as exc:
+                raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
+        self.data = bytes(data)
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(self.data))
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise WorkbookError(path, "不是有效的 .xlsx 工作簿（可能已加密或已损坏）") from exc
-        self.infos = [i for i in self._zip.infolist()]
+        self.infos = self._zip.infolist()
+        self._info = {i.filename: i for i in self.infos}
         self._by_lower = {i.filename.lower(): i.filename for i in self.infos}
         self._text: dict[str, str] = {}
+        self._latin: set[str] = set()  # parts whose text holds their bytes as Latin-1
         self.changed: dict[str, bytes | None] = {}  # name → new bytes; None = removed
         self.added: list[str] = []
         self._rels: dict[str, list[Rel]] = {}
         self._dirty: set[str] = set()
         self._overrides: set[str] | None = None
+        self._free_from: dict[str, int] = {}
 
     # -- part access ----------------------------------------------------------------
 
@@ -106,7 +112,12 @@ class Package:
         """The member name of ``part`` (OPC part names are case-insensitive)."""
         if part in self.changed:
             return part if self.changed[part] is not None else None
-        return self._by_lower.get(part.lower())
+        if part in self._info:  # spelled as stored: the usual case, no lower()
+            return part
+        name = self._by_lower.get(part.lower())
+        if name is not None and name in self.changed and self.changed[name] is None:
+            return None  # removed, asked for in another spelling
+        return name
 
     def exists(self, part: str) -> bool:
         """Whether the package has ``part`` (after edits)."""
@@ -118,27 +129,62 @@ class Package:
         if name is None:
             raise KeyError(part)
         if name in self._dirty:
-            return self._text[name].encode("utf-8")
+            return self._encoded(name)
         if name in self.changed:
             return self.changed[name]  # type: ignore[return-value]
+        info = self._info[name]
         try:
-            return self._zip.read(name)
-        except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+            if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                return self._zip.read(name)  # let zipfile explain what it cannot read
+            # the member's bytes straight from the buffer: no ZipExtFile per part
+            raw = self._raw(info)
+            body = zlib.decompress(raw, -15, info.file_size or 1) if info.compress_type else raw
+            if len(body) != info.file_size or zlib.crc32(body) != info.CRC:
+                raise zipfile.BadZipFile(f"bad CRC or size of {name}")
+            return body
+        except (zipfile.BadZipFile, zlib.error, OSError, UnsupportedPackageError) as exc:
             raise WorkbookError(self.path, f"工作簿已损坏（部件 {name} 无法解压）") from exc
+
+    def _encoded(self, name: str) -> bytes:
+        return self._text[name].encode("latin-1" if name in self._latin else "utf-8")
 
     def read_text(self, part: str) -> str:
         """The content of ``part`` decoded as UTF-8 (cached)."""
         name = self.name(part)
         if name is None:
             raise KeyError(part)
+        if name in self._latin:  # held as bytes text (``read_byte_text``): decode now
+            self._text[name] = self._to_utf8(name, self._text[name].encode("latin-1"))
+            self._latin.discard(name)
         if name not in self._text:
-            raw = self.read_bytes(name)
-            if raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                self._text[name] = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UnsupportedPackageError(f"{name} is not UTF-8") from exc
+            self._text[name] = self._to_utf8(name, self.read_bytes(name))
+        return self._text[name]
+
+    def _to_utf8(self, name: str, raw: bytes) -> str:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnsupportedPackageError(f"{name} is not UTF-8") from exc
+
+    def read_byte_text(self, part: str) -> str:
+        """The bytes of ``part`` as a str of code points 0-255 (Latin-1), cached.
+
+        For parts edited only with ASCII (worksheets: style ids, cells, legacyDrawing):
+        no UTF-8 decoding and encoding of the whole part, and every byte not edited,
+        a byte-order mark included, goes back exactly. Write it back with
+        ``write_text(..., latin1=True)``.
+        """
+        name = self.name(part)
+        if name is None:
+            raise KeyError(part)
+        if name in self._text and name not in self._latin:
+            self._text[name] = self._text[name].encode("utf-8").decode("latin-1")
+            self._latin.add(name)
+        if name not in self._text:
+            self._text[name] = self.read_bytes(name).decode("latin-1")
+            self._latin.add(name)
         return self._text[name]
 
     def peek_text(self, part: str, size: int) -> str:
@@ -146,21 +192,30 @@ class Package:
         name = self.name(part)
         if name is None:
             raise KeyError(part)
+        if name in self._latin:
+            return self._text[name][:size].encode("latin-1").decode("utf-8", errors="ignore")
         if name in self.changed or name in self._text:
             return self.read_text(name)[:size]
-        info = self._zip.getinfo(name)
-        if info.compress_type != zipfile.ZIP_DEFLATED:
+        info = self._info[name]
+        if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
             return self.read_text(name)[:size]
         raw = self._raw(info)
         head = zlib.decompressobj(-15).decompress(raw, size)
         return head.decode("utf-8", errors="ignore")
 
-    def write_text(self, part: str, text: str, rels: list[Rel] | None = None) -> None:
-        """Replace (or add) ``part``; ``rels`` primes the parsed-relationships cache."""
+    def write_text(self, part: str, text: str, rels: list[Rel] | None = None, *, latin1: bool = False) -> None:
+        """Replace (or add) ``part``; ``rels`` primes the parsed-relationships cache.
+
+        ``latin1``: ``text`` came from ``read_byte_text`` (bytes as code points 0-255).
+        """
         name = self.name(part) or part
-        if name not in self._by_lower.values() and name not in self.added:
+        if name not in self._info and name not in self.added:
             self.added.append(name)
         self._text[name] = text
+        if latin1:
+            self._latin.add(name)
+        else:
+            self._latin.discard(name)
         self.changed[name] = b""  # encoded in to_bytes, once
         self._dirty.add(name)
         if rels is None:
@@ -174,6 +229,7 @@ class Package:
         if name is None:
             return
         self._text.pop(name, None)
+        self._latin.discard(name)
         self._rels.pop(name, None)
         self._dirty.discard(name)
         if name in self.added:
@@ -183,10 +239,15 @@ class Package:
             self.changed[name] = None
 
     def unused_name(self, pattern: str) -> str:
-        """First free part name for ``pattern`` with ``{n}`` (e.g. "xl/comments{n}.xml")."""
-        n = 1
+        """First free part name for ``pattern`` with ``{n}`` (e.g. "xl/comments{n}.xml").
+
+        The caller writes the part: the next call starts after it (no rescans). Parts
+        are removed (previous round) before any name is asked for.
+        """
+        n = self._free_from.get(pattern, 1)
         while self.exists(pattern.format(n=n)):
             n += 1
+        self._free_from[pattern] = n + 1
         return pattern.format(n=n)
 
     # -- relationships ----------------------------------------------------------------
@@ -204,7 +265,7 @@ class Package:
     def _parse_rels(self, part: str, rp: str) -> list[Rel]:
         out = []
         for m in _REL_RE.finditer(self.read_text(rp)):
-            attrs = {k: unescape(v) for k, v in _ATTRS_RE.findall(m.group(0))}
+            attrs = tag_attrs(m.group(0))
             target = attrs.get("Target", "")
             external = attrs.get("TargetMode", "") == "External"
             out.append(
@@ -270,7 +331,7 @@ class Package:
         xml = self.read_text(CT_TYPES)
         pn = "/" + part
         if self._overrides is None:
-            self._overrides = {unescape(v).lower() for v in re.findall(r'<Override\b[^>]*?PartName="([^"]*)"', xml)}
+            self._overrides = {unescape(v).lower() for v in re.findall(r'\sPartName="([^"]*)"', xml)}
         if pn.lower() in self._overrides:
             return
         new = f'<Override PartName="{escape(pn)}" ContentType="{content_type}"/>'
@@ -305,90 +366,21 @@ class Package:
 
     def to_bytes(self) -> bytes:
         """The edited package: untouched members copied compressed, edited ones deflated."""
-        out = bytearray()
-        central = bytearray()
-        count = 0
-
-        def add(name: str, method: int, crc: int, csize: int, usize: int, payload: bytes, dt, ext_attr: int) -> None:
-            nonlocal count
-            fname = name.encode("utf-8")
-            flags = 0x800 if any(b > 127 for b in fname) else 0
-            dostime = (dt[3] << 11) | (dt[4] << 5) | (dt[5] // 2)
-            dosdate = ((dt[0] - 1980) << 9) | (dt[1] << 5) | dt[2]
-            if max(csize, usize, len(out)) >= 0xFFFFFFFF:
-                raise UnsupportedPackageError("zip64 not supported")
-            offset = len(out)
-            out.extend(
-                struct.pack(
-                    "<4sHHHHHLLLHH",
-                    b"PK\x03\x04",
-                    20,
-                    flags,
-                    method,
-                    dostime,
-                    dosdate,
-                    crc,
-                    csize,
-                    usize,
-                    len(fname),
-                    0,
-                )
-            )
-            out.extend(fname)
-            out.extend(payload)
-            central.extend(
-                struct.pack(
-                    "<4sHHHHHHLLLHHHHHLL",
-                    b"PK\x01\x02",
-                    20,
-                    20,
-                    flags,
-                    method,
-                    dostime,
-                    dosdate,
-                    crc,
-                    csize,
-                    usize,
-                    len(fname),
-                    0,
-                    0,
-                    0,
-                    0,
-                    ext_attr,
-                    offset,
-                )
-            )
-            central.extend(fname)
-            count += 1
-
-        def add_new(name: str, body: bytes, dt, ext_attr: int) -> None:
-            comp = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-            payload = comp.compress(body) + comp.flush()
-            add(name, zipfile.ZIP_DEFLATED, zlib.crc32(body), len(payload), len(body), payload, dt, ext_attr)
-
+        members: list[Member] = []
         for info in self.infos:
             name = info.filename
             dt = info.date_time if info.date_time[0] >= 1980 else (1980, 1, 1, 0, 0, 0)
             if name in self.changed:
-                body = self._text[name].encode("utf-8") if name in self._dirty else self.changed[name]
+                body = self._encoded(name) if name in self._dirty else self.changed[name]
                 if body is not None:
-                    add_new(name, body, dt, info.external_attr)
+                    members.append(Member(name, dt, info.external_attr, body=body))
                 continue
             if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise UnsupportedPackageError(f"unsupported member {name}")
-            add(
-                name,
-                info.compress_type,
-                info.CRC,
-                info.compress_size,
-                info.file_size,
-                self._raw(info),
-                dt,
-                info.external_attr,
-            )
+            members.append(Member(name, dt, info.external_attr, raw=(info, self._raw(info))))
         for name in self.added:
-            add_new(name, self._text[name].encode("utf-8"), (1980, 1, 1, 0, 0, 0), 0)
-        cd_offset = len(out)
-        out.extend(central)
-        out.extend(struct.pack("<4sHHHHLLH", b"PK\x05\x06", 0, 0, count, count, len(central), cd_offset, 0))
-        return bytes(out)
+            members.append(Member(name, (1980, 1, 1, 0, 0, 0), 0, body=self._encoded(name)))
+        try:
+            return zip_bytes(members)
+        except OverflowError as exc:
+            raise UnsupportedPackageError("zip64 not supported") from exc

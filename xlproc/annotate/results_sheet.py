@@ -125,8 +125,20 @@ def _style_ids(styles: Styles) -> _Ids:
     )
 
 
+_WIDE: dict[str, int] = {}  # non-ASCII character → 1 if it takes two columns
+
+
 def _width_units(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    n = len(text)
+    for ch in text:
+        if ch > "\x7f":
+            w = _WIDE.get(ch)
+            if w is None:
+                w = _WIDE[ch] = 1 if unicodedata.east_asian_width(ch) in "WF" else 0
+            n += w
+    return n
 
 
 def _lines(text: str, width: int) -> int:

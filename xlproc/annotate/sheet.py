@@ -7,6 +7,7 @@ rows lack it cannot be annotated in place (the caller falls back).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .. import layout
@@ -26,6 +27,12 @@ _AFTER_LEGACY = (
     "tableParts",
     "extLst",
 )
+
+
+@functools.lru_cache(maxsize=8)
+def _later_re(prefix: str) -> re.Pattern[str]:
+    """Any start tag of an element that must follow <legacyDrawing>."""
+    return re.compile("<" + re.escape(prefix) + "(?:" + "|".join(_AFTER_LEGACY) + r")\b")
 
 
 def split_a1(ref: str) -> tuple[int, int] | None:
@@ -76,7 +83,8 @@ class SheetXml:
     def __init__(self, pkg: Package, part: str):
         self.pkg = pkg
         self.part = part
-        self.xml = pkg.read_text(part)
+        # the bytes as Latin-1 text: every edit here is ASCII (see Package.read_byte_text)
+        self.xml = pkg.read_byte_text(part)
         m = re.search(r"<([\w.-]+:)?worksheet\b", self.xml)
         if not m:
             raise UnsupportedPackageError(f"{part} is not a worksheet")
@@ -94,9 +102,9 @@ class SheetXml:
             return ref
         if self._merges is None:
             self._merges = []
-            for m in re.finditer(
-                r"<" + re.escape(self.p) + r'mergeCell\b[^>]*\sref="([A-Z]+\d+):([A-Z]+\d+)"', self.xml
-            ):
+            start = self.xml.find(f"<{self.p}mergeCells")  # all of them are in there
+            pat = re.compile(r"<" + re.escape(self.p) + r'mergeCell\b[^>]*\sref="([A-Z]+\d+):([A-Z]+\d+)"')
+            for m in pat.finditer(self.xml, start) if start >= 0 else ():
                 a, b = split_a1(m.group(1)), split_a1(m.group(2))
                 if a and b:
                     self._merges.append((a[0], a[1], b[0], b[1]))
@@ -252,6 +260,8 @@ class SheetXml:
 
     def legacy_drawing_rid(self) -> str | None:
         """The relationship id of the sheet's <legacyDrawing>, or None."""
+        if "legacyDrawing" not in self.xml:  # a plain scan is much cheaper than the regex
+            return None
         m = re.search(r"<" + re.escape(self.p) + r"legacyDrawing\b[^>]*>", self.xml)
         if not m:
             return None
@@ -270,11 +280,13 @@ class SheetXml:
         after = self._sheet_data().end
         close = self.xml.rindex(f"</{self.p}worksheet>")
         insert_at = close
-        later = {self.p + name for name in _AFTER_LEGACY}
-        for name, pos in top_level_children(self.xml, after, close):
-            if name in later:
-                insert_at = pos
-                break
+        # none of the later elements anywhere (the usual case): no need to walk the children
+        if _later_re(self.p).search(self.xml, after, close) is not None:
+            later = {self.p + name for name in _AFTER_LEGACY}
+            for name, pos in top_level_children(self.xml, after, close):
+                if name in later:
+                    insert_at = pos
+                    break
         self.xml = self.xml[:insert_at] + el + self.xml[insert_at:]
         self.dirty = True
 
@@ -292,5 +304,5 @@ class SheetXml:
     def save(self) -> None:
         """Write the edited text back to the package."""
         if self.dirty:
-            self.pkg.write_text(self.part, self.xml)
+            self.pkg.write_text(self.part, self.xml, latin1=True)
             self.dirty = False

@@ -12,7 +12,7 @@ import re
 from typing import ClassVar
 
 from .package import Package, UnsupportedPackageError
-from .xmltext import Span, find_element, get_attr, set_attr, set_count
+from .xmltext import find_element, get_attr, set_attr, set_count
 
 ERROR_FILL_RGB = "FFFFC7CE"  # light red: 强制性 (must fix)
 WARNING_FILL_RGB = "FFFFEB9C"  # light yellow: 提示性 (explain or confirm)
@@ -52,35 +52,27 @@ class Styles:
         self.items: dict[str, list[str]] = {}
         self._added: dict[str, list[str]] = {k: [] for k in self._LISTS}
         for container, child in self._LISTS.items():
-            self.items[container] = [xml[s.start : s.end] for s in self._children(xml, container, child)]
+            self.items[container] = self._children(xml, container, child)
         # exact text → first index: finds our own earlier entries (idempotent rounds)
         # without normalising every entry of a large style table
         self._index: dict[str, dict[str, int]] = {
             k: {v: i for i, v in reversed(list(enumerate(items)))} for k, items in self.items.items()
         }
 
-    def _children(self, xml: str, container: str, child: str) -> list[Span]:
+    def _children(self, xml: str, container: str, child: str) -> list[str]:
+        """The entries of ``container`` as text, in order."""
         p = self.prefix
         box = find_element(xml, p + container)
         if box is None or box.empty:
             return []
-        out = []
-        pos = box.inner_start
         end = box.end - len(p + container) - 3
-        pat = re.compile(r"<" + re.escape(p + child) + r"(?=[\s/>])[^>]*>")
-        while True:
-            m = pat.search(xml, pos, end)
-            if not m:
-                break
-            if m.group(0).endswith("/>"):
-                out.append(Span(m.start(), m.end(), m.group(0), True))
-                pos = m.end()
-                continue
-            close = xml.find(f"</{p}{child}>", m.end(), end)
-            if close < 0:
-                raise UnsupportedPackageError(f"unterminated <{child}>")
-            out.append(Span(m.start(), close + len(p + child) + 3, m.group(0), False))
-            pos = close
+        q = re.escape(p + child)
+        # one scan for all entries: <xf .../> or <xf ...>…</xf> (entries never nest)
+        pat = re.compile(r"<" + q + r"(?:\s[^>]*)?/?(?:(?<=/)>|(?<!/)>.*?</" + q + r">)", re.S)
+        out = pat.findall(xml, box.inner_start, end)
+        # every entry start must belong to an entry read: else one could not be closed
+        if xml.count(f"<{p}{child}", box.inner_start, end) != len(out):
+            raise UnsupportedPackageError(f"unterminated <{child}>")
         return out
 
     def count(self, container: str) -> int:

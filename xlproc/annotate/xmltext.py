@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _ATTR_RE_CACHE: dict[str, re.Pattern[str]] = {}
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_NEEDS_ESCAPE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+
+
 def escape(text: str) -> str:
     """Escape text for element content or a double-quoted attribute; drop illegal chars."""
+    if _NEEDS_ESCAPE.search(text) is None:  # the usual case: one scan, no copies
+        return text
     text = _ILLEGAL_XML.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
@@ -55,6 +60,18 @@ def get_attr(tag: str, name: str) -> str | None:
     return unescape(m.group(3) if m.group(3) is not None else m.group(4))
 
 
+_ALL_ATTRS = re.compile(r"\s([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def tag_attrs(tag: str) -> dict[str, str]:
+    """All attributes of a start tag, unescaped (first occurrence wins)."""
+    out: dict[str, str] = {}
+    for name, dq, sq in _ALL_ATTRS.findall(tag):
+        if name not in out:
+            out[name] = unescape(dq or sq)
+    return out
+
+
 def set_attr(tag: str, name: str, value: str) -> str:
     """Start tag with attribute ``name`` set to ``value`` (added before the tag end)."""
     pat = _attr_re(name)
@@ -89,8 +106,7 @@ def ns_prefix(xml: str, uri: str) -> str | None:
     return m.group(1) if m else None
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """An element found in a text: [start, end) covers the whole element."""
 
     start: int
