@@ -313,13 +313,15 @@ def process_file(
     source: str | None = None,
     stem: str | None = None,
     sha256: str | None = None,
+    data: bytes | None = None,
 ) -> FileResult:
     """Process one workbook into OUTBOX/<部门名称>/: annotated workbook, report, findings JSON.
 
     ``previous`` is last year's workbook for the cross-year rules (see ``check_file``).
     ``source`` is the name recorded in the result (default: the path), ``stem`` the
     output file stem (default: the source's stem), ``sha256`` the input's hash when the
-    caller already has it. Never raises for a bad workbook: returns a failed result.
+    caller already has it, ``data`` the file's content likewise. Never raises for a bad
+    workbook: returns a failed result.
     """
     t0 = time.perf_counter()
     path = Path(path)
@@ -327,7 +329,8 @@ def process_file(
     stem = stem or path.stem
     try:
         # Read once: the hash, the reader, the 说明 answers and the annotator share the bytes.
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
         sha = sha256 or hashlib.sha256(data).hexdigest()
     except OSError as exc:
         return failed_result(source, f"无法读取文件：{exc.strerror or exc}")

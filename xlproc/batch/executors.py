@@ -58,16 +58,24 @@ class WorkerConfig:
 def _run_one(t: WorkerTask, config: WorkerConfig) -> FileResult:
     path = Path(t.path)
     try:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        data = path.read_bytes()
     except OSError as exc:
         return failed_result(t.source, f"无法读取文件：{exc.strerror or exc}")
+    sha = hashlib.sha256(data).hexdigest()
     if t.known_sha256 and sha == t.known_sha256:
         return FileResult(source=t.source, sha256=sha, status=STATUS_UNCHANGED)
     if config.task is not None:
         return config.task(path, Path(config.outbox), t, sha)
     pipeline = cached_pipeline(config.pipeline)
     return process_file(
-        path, Path(config.outbox), pipeline, previous=config.previous, source=t.source, stem=t.stem, sha256=sha
+        path,
+        Path(config.outbox),
+        pipeline,
+        previous=config.previous,
+        source=t.source,
+        stem=t.stem,
+        sha256=sha,
+        data=data,
     )
 
 
