@@ -2,58 +2,65 @@
 
 A crash, Ctrl-C or kill while writing leaves either the old file or no file, never a
 half-written one. Temporary names start with ``.~xlproc-`` so a batch can sweep
-leftovers of a killed run.
+leftovers of a killed run. Files get the usual permissions (0666 less the umask).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import OutputError
 
 TEMP_PREFIX = ".~xlproc-"
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _default_mode() -> int:
-    # mkstemp creates 0600 files; outputs should get the usual permissions (0666 & ~umask).
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_MODE = _default_mode()
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """Create a new, empty temporary file in the target's folder; return (fd, path)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}{target.suffix}"
+            try:
+                return os.open(tmp, _FLAGS, 0o666), tmp
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it onto target."""
     target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+    fd, tmp = _create_temp(target)
     os.close(fd)
-    tmp_path = Path(tmp)
-    os.chmod(tmp_path, _MODE)
     try:
-        yield tmp_path
-        os.replace(tmp_path, target)
+        yield tmp
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
-            tmp_path.unlink()
+            tmp.unlink()
         raise
 
 
 def write_bytes(target: Path, data: bytes) -> Path:
     """Write ``data`` to ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
-    return Path(target)
+    target = Path(target)
+    fd, tmp = _create_temp(target)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
 
 
 def sweep_temporaries(folder: Path) -> int:

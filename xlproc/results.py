@@ -8,7 +8,7 @@ here knows about Excel libraries, so annotate, report and batch can all consume 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -88,11 +88,21 @@ class Finding:
         return (self.sheet, cell_sort_key(self.cell), self.rule_id, self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["cells"] = [str(c) for c in self.cells]
-        d["fields"] = list(self.fields)
-        d["explained"] = self.explained
-        return jsonable(d)
+        # Built by hand rather than with dataclasses.asdict: a batch serialises every finding.
+        return {
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "message": self.message,
+            "cells": [str(c) for c in self.cells],
+            "fields": list(self.fields),
+            "expected": jsonable(self.expected),
+            "actual": jsonable(self.actual),
+            "operands": jsonable(self.operands),
+            "explanation": self.explanation,
+            "explained": self.explained,
+        }
 
 
 @dataclass
