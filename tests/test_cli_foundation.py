@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
+import openpyxl
 from typer.testing import CliRunner
 
 from xlproc.cli import app
@@ -43,3 +46,36 @@ def test_extract_table_lists_fields_cells_and_rows(make_workbook):
 def test_extract_rejects_unknown_format(make_workbook):
     result = runner.invoke(app, ["extract", str(make_workbook()), "--format", "xml"])
     assert result.exit_code == 2 and "json 或 table" in result.output
+
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+def test_check_carries_the_departments_answers_from_an_annotated_workbook(tmp_path):
+    src = shutil.copy(next((SAMPLES / "inbox").glob("01_*.xlsx")), tmp_path / "网信办.xlsx")
+    assert runner.invoke(app, ["annotate", str(src)]).exit_code == 1  # the sample has errors
+    annotated = tmp_path / "网信办_审核.xlsx"
+    wb = openpyxl.load_workbook(annotated)
+    ws = wb["审核结果"]
+    header = [c.value for c in ws[2]]
+    rule_col, answer_col = header.index("规则编号"), next(i for i, h in enumerate(header) if str(h).startswith("说明"))
+    for row in ws.iter_rows(min_row=3):
+        if row[rule_col].value == "budget.procurement":
+            row[answer_col].value = "含跨年度采购项目，已备案"
+    wb.save(annotated)
+    result = runner.invoke(app, ["check", str(annotated), "--format", "json"])
+    data = json.loads(result.output)
+    [answered] = [f for f in data["findings"] if f["rule_id"] == "budget.procurement"]
+    assert answered["explained"] and answered["explanation"] == "含跨年度采购项目，已备案"
+    assert data["counts"]["explained"] == 1
+
+
+def test_check_with_last_years_workbook_runs_the_cross_year_rules():
+    this_year = next((SAMPLES / "inbox").glob("03_*.xlsx"))
+    last_year = next((SAMPLES / "previous").glob("03_*.xlsx"))
+    alone = json.loads(runner.invoke(app, ["check", str(this_year), "--format", "json"]).output)
+    both = json.loads(
+        runner.invoke(app, ["check", str(this_year), "--previous", str(last_year), "--format", "json"]).output
+    )
+    assert not any(f["rule_id"].startswith("prev.") for f in alone["findings"])
+    assert [f["cell"] for f in both["findings"] if f["rule_id"] == "prev.sangong"] == ["B8"]

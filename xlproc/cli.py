@@ -98,15 +98,24 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="要审核的自评表 .xlsx（可多个）")],
     format: Annotated[str, typer.Option("--format", help="table 或 json")] = "table",
     rules: Annotated[Path | None, typer.Option("--rules", help="审核规则文件（默认为内置 rules.yaml）")] = None,
+    previous: Annotated[Path | None, typer.Option("--previous", help="同一部门上年的工作簿，用于跨年度核对")] = None,
 ) -> None:
-    """交叉审核：逐项核对勾稽关系，列出强制性（错误）与提示性（警告）问题。"""
-    from .reading import read_workbook
-    from .rules import load_catalogue, run_checks
+    """交叉审核：逐项核对勾稽关系，列出强制性（错误）与提示性（警告）问题。
+
+    已退回部门、部门已在“审核结果”表填写说明的工作簿，说明会被带入：有说明的提示性问题记为“已说明”。
+    """
+    from .pipeline import check_workbook
+    from .rules import load_catalogue
 
     if format not in ("json", "table"):
         raise XlprocError(f"--format 只能是 json 或 table，收到：{format}")
     catalogue = load_catalogue(rules)  # refused before any workbook is read
-    reports = [run_checks(read_workbook(f), catalogue) for f in files]
+    reports = []
+    for f in files:
+        _sub, report, _used, note = check_workbook(f, catalogue, previous)
+        if note:
+            err.print(f"{f}：{note}")
+        reports.append(report)
     if format == "json":
         print_json(reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports])
     else:
@@ -131,13 +140,11 @@ def annotate(
 ) -> None:
     """审核并批注：在部门工作簿副本上标出问题单元格（底色 + 批注），并附“审核结果”工作表。"""
     from .annotate import annotate as annotate_file
-    from .annotate import apply_explanations, read_explanations
-    from .reading import read_workbook
-    from .rules import load_catalogue, run_checks
+    from .pipeline import check_workbook
+    from .rules import load_catalogue
 
     catalogue = load_catalogue(rules)
-    report = run_checks(read_workbook(file), catalogue)
-    report = apply_explanations(report, read_explanations(file))
+    _sub, report, _used, _note = check_workbook(file, catalogue)
     result = annotate_file(file, report, output)
     c = report.counts
     if result.in_place:

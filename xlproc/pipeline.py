@@ -220,19 +220,24 @@ def department_key(name: str) -> str:
 
 
 def check_file(path: Path, pipeline: Pipeline, previous: Any = None) -> tuple[Any, Any]:
+    """``check_workbook`` with the pipeline's compiled catalogue; returns (submission, report)."""
+    sub, report, _prev, _note = check_workbook(Path(path), pipeline.catalogue, previous)
+    return sub, report
+
+
+def check_workbook(
+    path: Path, catalogue: Any, previous: Any = None, data: bytes | None = None
+) -> tuple[Any, Any, str, str]:
     """Read a workbook, run the rule catalogue, carry over the department's 说明 answers.
 
     ``previous`` is last year's workbook: a path, a Submission, or a mapping from
     ``department_key`` to path (a batch's index; looked up once the department is known).
     A workbook the department returns after an earlier round carries its answers in
     the 审核结果 sheet; they are attached to the matching findings so explained
-    warnings are not raised again. Raises ``WorkbookError`` when the file cannot be read.
+    warnings are not raised again. Returns (submission, report, previous workbook used,
+    Chinese note when last year's workbook could not be read). Raises ``WorkbookError``
+    when the file itself cannot be read.
     """
-    sub, report, _prev, _note = _check(Path(path), pipeline, previous)
-    return sub, report
-
-
-def _check(path: Path, pipeline: Pipeline, previous: Any, data: bytes | None = None) -> tuple[Any, Any, str, str]:
     from .annotate import apply_explanations, read_explanations
     from .reading import read_workbook
     from .rules import run_checks
@@ -241,7 +246,7 @@ def _check(path: Path, pipeline: Pipeline, previous: Any, data: bytes | None = N
     if isinstance(previous, Mapping):
         previous = previous.get(department_key(sub.department))
     prev_sub, note = _read_previous(previous)
-    report = run_checks(sub, pipeline.catalogue, previous=prev_sub)
+    report = run_checks(sub, catalogue, previous=prev_sub)
     explanations = read_explanations(path, data=data)
     if explanations:
         report = apply_explanations(report, explanations)
@@ -335,7 +340,7 @@ def process_file(
     except OSError as exc:
         return failed_result(source, f"无法读取文件：{exc.strerror or exc}")
     try:
-        sub, report, prev_used, prev_note = _check(path, pipeline, previous, data)
+        sub, report, prev_used, prev_note = check_workbook(path, pipeline.catalogue, previous, data)
         department = sub.department
         outputs = output_paths(outbox, department or path.stem, stem)
         report.source = source
