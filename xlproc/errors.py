@@ -7,6 +7,10 @@ class XlprocError(Exception):
     """Base class: a Chinese message the CLI prints as is (exit code 2)."""
 
 
+class SpecError(XlprocError):
+    """The form spec, rubric or another declarative file is malformed."""
+
+
 class WorkbookError(XlprocError):
     """A workbook cannot be read: not an xlsx, encrypted, wrong form, sheet missing …"""
 

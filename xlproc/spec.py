@@ -1,4 +1,4 @@
-"""Load and validate the form spec (form.yaml) and the scoring rubric (rubric.yaml).
+"""Load and validate the form spec (form.yaml), with its scoring rubric (rubric.py).
 
 The spec is the single description of the workbook: the template writer, the reader,
 the rules and the report all address fields by the ids declared here. A malformed
@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .errors import SpecError
+from .rubric import Rubric, RubricCategory, load_rubric
+from .yamlfile import YamlContext as _Ctx
+from .yamlfile import read_yaml as _read_yaml
 
-from .errors import XlprocError
+__all__ = ["Rubric", "RubricCategory", "SpecError", "load_rubric"]  # re-exported for callers of the spec
 
 FIELD_TYPES = ("money", "percent", "count", "number", "text", "longtext", "date", "year", "enum")
 NUMERIC_TYPES = ("money", "percent", "count", "number", "year")
@@ -33,11 +36,6 @@ COMPUTE_OPS = (
     "score_total",
     "score_converted",
 )
-RUBRIC_KINDS = ("score", "bonus", "deduction")
-
-
-class SpecError(XlprocError):
-    """The form spec, rubric or another declarative file is malformed."""
 
 
 def templates_dir() -> Path:
@@ -148,21 +146,6 @@ class SheetSpec:
 
 
 @dataclass(frozen=True)
-class RubricCategory:
-    id: str
-    name: str
-    max: Any  # Decimal
-    kind: str
-
-
-@dataclass(frozen=True)
-class Rubric:
-    id: str
-    title: str
-    categories: tuple[RubricCategory, ...]
-
-
-@dataclass(frozen=True)
 class FormSpec:
     """The whole form: sheets in order, every field and table by id, enums, rubric."""
 
@@ -190,47 +173,6 @@ class FormSpec:
         if spec.decimals is not None:
             return spec.decimals
         return DEFAULT_DECIMALS.get(spec.type)
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: 无法读取文件（{exc.strerror or exc}）") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
-        raise SpecError(f"{path}: YAML 语法错误 {where}：{getattr(exc, 'problem', exc)}") from exc
-
-
-class _Ctx:
-    """Carries the file path so every error names file and YAML path."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, where: str, message: str) -> SpecError:
-        return SpecError(f"{self.path}: {where}: {message}")
-
-    def mapping(self, node: Any, where: str) -> dict[str, Any]:
-        if not isinstance(node, dict):
-            raise self.fail(where, "应为键值映射")
-        return node
-
-    def seq(self, node: Any, where: str) -> list[Any]:
-        if not isinstance(node, list) or not node:
-            raise self.fail(where, "应为非空列表")
-        return node
-
-    def text(self, node: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-        value = node.get(key, default)
-        if value is None:
-            raise self.fail(where, f"缺少 {key}")
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise self.fail(f"{where}.{key}", "应为文本")
-        return str(value)
 
 
 def _column(ctx: _Ctx, node: Any, where: str, enums: dict[str, Any]) -> ColumnSpec:
@@ -344,35 +286,6 @@ def _grid(ctx: _Ctx, node: dict[str, Any], where: str, sheet: str, enums: dict, 
         total=total,
         total_label=total_label,
     )
-
-
-def load_rubric(path: Path) -> Rubric:
-    """Load the bureau-edited scoring rubric."""
-    from decimal import Decimal, InvalidOperation
-
-    ctx = _Ctx(path)
-    root = ctx.mapping(_read_yaml(path), "(根)")
-    node = ctx.mapping(root.get("rubric"), "rubric")
-    cats = []
-    seen = set()
-    for i, c in enumerate(ctx.seq(node.get("categories"), "rubric.categories")):
-        where = f"rubric.categories[{i}]"
-        c = ctx.mapping(c, where)
-        kind = ctx.text(c, "kind", where, "score")
-        if kind not in RUBRIC_KINDS:
-            raise ctx.fail(f"{where}.kind", f"应为 {' / '.join(RUBRIC_KINDS)}")
-        try:
-            max_ = Decimal(str(c.get("max")))
-        except InvalidOperation as exc:
-            raise ctx.fail(f"{where}.max", "满分应为数字") from exc
-        if not max_.is_finite() or max_ < 0:
-            raise ctx.fail(f"{where}.max", "满分应为非负数字")
-        cid = ctx.text(c, "id", where)
-        if cid in seen:
-            raise ctx.fail(f"{where}.id", f"类别 id 重复：{cid}")
-        seen.add(cid)
-        cats.append(RubricCategory(cid, ctx.text(c, "name", where), max_, kind))
-    return Rubric(ctx.text(node, "id", "rubric"), str(node.get("title", "")), tuple(cats))
 
 
 def load_spec(path: Path | None = None, rubric_path: Path | None = None) -> FormSpec:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..spec import SpecError, _read_yaml, templates_dir
+from ..spec import SpecError, templates_dir
+from ..yamlfile import read_yaml
 
 DEFAULT_BASIS = ("《{rubric_title}》", "《{year}年度部门整体绩效管理自评表》")
 
@@ -39,7 +40,7 @@ def load_report_options(path: Path | None = None) -> ReportOptions:
     path = Path(path) if path else templates_dir() / "report.yaml"
     if not path.exists():
         return ReportOptions(source=None)
-    root = _read_yaml(path)
+    root = read_yaml(path)
     node: Any = root.get("report") if isinstance(root, dict) else None
     if not isinstance(node, dict):
         raise SpecError(f"{path}: (根): 应包含 report 键值映射")
