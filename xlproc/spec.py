@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
-from .rubric import Rubric, RubricCategory, load_rubric
+from .errors import SpecError as SpecError  # re-exported: callers import it from the spec
+from .rubric import Rubric, load_rubric
+from .rubric import RubricCategory as RubricCategory
 from .yamlfile import YamlContext as _Ctx
 from .yamlfile import read_yaml as _read_yaml
-
-__all__ = ["Rubric", "RubricCategory", "SpecError", "load_rubric"]  # re-exported for callers of the spec
 
 FIELD_TYPES = ("money", "percent", "count", "number", "text", "longtext", "date", "year", "enum")
 NUMERIC_TYPES = ("money", "percent", "count", "number", "year")
