@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from xlproc.reading import read_workbook
+from xlproc.rules import run_checks
 
 pytestmark = pytest.mark.libreoffice
 
@@ -81,3 +82,25 @@ def test_plain_libreoffice_resave_reads_the_same(make_workbook, lo_resave):
     a, b = read_workbook(src).to_dict(), read_workbook(lo_resave(src)).to_dict()
     a.pop("source"), b.pop("source")
     assert a == b
+
+
+def test_rows_added_below_a_table_are_reported_not_lost(make_workbook, lo_edit):
+    src = make_workbook(VALUES, TABLES)
+    # 非税收入 occupies rows 22-26; the department inserts a row under it and types there
+    edited = lo_edit(
+        src,
+        [
+            {"op": "insert_rows", "sheet": "重大政策落实", "row": 27, "count": 1},
+            {"op": "set", "sheet": "重大政策落实", "cell": "B27", "value": "房租收入"},
+            {"op": "set", "sheet": "重大政策落实", "cell": "C27", "value": 1.5},
+        ],
+    )
+    sub = read_workbook(edited)
+    assert [r["item"] for r in sub.tables["nontax"].rows] == ["利息收入"]
+    [p] = sub.problems
+    assert (p.sheet, p.cell, p.raw, p.field_id) == ("重大政策落实", "B27", "房租收入", "nontax")
+    assert "表格范围之外" in p.message
+    # the next block (fields under the table) is not mistaken for table rows
+    assert sub.value("nontax_plan_total") == Decimal("0.01")
+    # and the checks report it where the department typed it
+    assert ("parse.cell", "B27") in run_checks(sub).flatten()

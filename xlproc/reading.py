@@ -117,7 +117,29 @@ def _read_table(pkg: Package, sheets: _Sheets, spec: FormSpec, table: TableSpec,
                 )
         rec["row"] = row
         records.append(rec)
+    _check_below_table(sheets, sheet_name, table, ref, problems)
     return TableData(table, sheet_name, records, letters)
+
+
+def _check_below_table(sheets: _Sheets, sheet_name: str, table: TableSpec, ref: NameRef, problems: list) -> None:
+    """Rows typed just below a table's named range would be lost silently: report them.
+
+    A department that adds rows under the last template row (instead of inserting rows
+    inside the table) leaves them outside ``T_<table>``. Scanning stops at the first
+    empty row or at the next block's label in the 序号 column.
+    """
+    width = len(table.columns)
+    for row in range(ref.row2 + 1, ref.row2 + 51):
+        label = sheets.value(sheet_name, row - 1, ref.col - 1) if ref.col > 0 else None
+        if isinstance(label, str) and label.strip():
+            return
+        raws = sheets.row_values(sheet_name, row - 1, ref.col, width)
+        filled = [i for i, r in enumerate(raws) if r is not None and not (isinstance(r, str) and not r.strip())]
+        if not filled:
+            return
+        cell = f"{col_letter(ref.col + filled[0])}{row}"
+        message = "填在表格范围之外，未被读取。请在表格内部插入行后填写（或把内容移入表格的空行）"
+        problems.append(CellProblem(sheet_name, cell, f"{table.label}第{row}行", raws[filled[0]], message, table.id))
 
 
 _FieldPlan = tuple[FieldSpec, str, tuple[str, ...]]  # field, sheet name, enum values
