@@ -79,3 +79,12 @@ def test_check_with_last_years_workbook_runs_the_cross_year_rules():
     )
     assert not any(f["rule_id"].startswith("prev.") for f in alone["findings"])
     assert [f["cell"] for f in both["findings"] if f["rule_id"] == "prev.sangong"] == ["B8"]
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert set(commands) == {"template", "extract", "check", "annotate", "report", "batch"}
+    for name in commands:
+        assert f"`xlproc {name}" in readme, name
+    assert "make demo" in readme and "make test" in readme
