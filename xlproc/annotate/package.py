@@ -18,6 +18,7 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
+from .. import deflate
 from ..errors import WorkbookError
 from .xmltext import escape, get_attr, tag_attrs, unescape
 from .zipout import Member, zip_bytes
@@ -138,11 +139,11 @@ class Package:
                 return self._zip.read(name)  # let zipfile explain what it cannot read
             # the member's bytes straight from the buffer: no ZipExtFile per part
             raw = self._raw(info)
-            body = zlib.decompress(raw, -15, info.file_size or 1) if info.compress_type else raw
-            if len(body) != info.file_size or zlib.crc32(body) != info.CRC:
+            body = deflate.inflate(raw, info.file_size) if info.compress_type else raw
+            if len(body) != info.file_size or deflate.crc32(body) != info.CRC:
                 raise zipfile.BadZipFile(f"bad CRC or size of {name}")
             return body
-        except (zipfile.BadZipFile, zlib.error, OSError, UnsupportedPackageError) as exc:
+        except (zipfile.BadZipFile, deflate.error, OSError, UnsupportedPackageError) as exc:
             raise WorkbookError(self.path, f"工作簿已损坏（部件 {name} 无法解压）") from exc
 
     def _encoded(self, name: str) -> bytes:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import struct
 import zipfile
-import zlib
 from typing import NamedTuple
+
+from .. import deflate
 
 COMPRESS_LEVEL = 1  # edited parts only; ~2x faster than 6, files a few % larger
 # Edited parts smaller than this are stored, not deflated: for a relationships or
@@ -44,10 +45,10 @@ def zip_bytes(members: list[Member]) -> bytes:
             info, payload = m.raw
             method, crc, usize = info.compress_type, info.CRC, info.file_size
         elif len(m.body) < STORE_BELOW:
-            payload, method, crc, usize = m.body, zipfile.ZIP_STORED, zlib.crc32(m.body), len(m.body)
+            payload, method, crc, usize = m.body, zipfile.ZIP_STORED, deflate.crc32(m.body), len(m.body)
         else:
-            payload = zlib.compress(m.body, COMPRESS_LEVEL, -15)
-            method, crc, usize = zipfile.ZIP_DEFLATED, zlib.crc32(m.body), len(m.body)
+            payload = deflate.deflate(m.body, COMPRESS_LEVEL)
+            method, crc, usize = zipfile.ZIP_DEFLATED, deflate.crc32(m.body), len(m.body)
         csize = len(payload)
         if max(csize, usize, size) >= 0xFFFFFFFF:
             raise OverflowError("zip64 needed")

@@ -10,8 +10,9 @@ directory, end record — the plain PKZIP format without ZIP64, ample for a repo
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass
+
+from .. import deflate
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
@@ -34,10 +35,8 @@ class Entry:
 def make_entry(name: str, blob: bytes, level: int = 6) -> Entry:
     """Compress one part (already-compressed media is stored as is)."""
     if name.lower().endswith((".png", ".jpg", ".jpeg", ".gif")):
-        return Entry(name, zlib.crc32(blob), len(blob), blob, 0)
-    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
-    data = comp.compress(blob) + comp.flush()
-    return Entry(name, zlib.crc32(blob), len(blob), data, 8)
+        return Entry(name, deflate.crc32(blob), len(blob), blob, 0)
+    return Entry(name, deflate.crc32(blob), len(blob), deflate.deflate(blob, level), 8)
 
 
 def write_zip(entries: list[Entry]) -> bytes:
