@@ -16,7 +16,7 @@ from ..spec import FormSpec
 from .context import Context
 from .expr import Compiler
 from .messages import check_template, render
-from .types import Rule, RuleInfo, register
+from .types import Rule, RuleInfo, check_ref, register
 
 _TEN_THOUSAND = Decimal(10000)
 
@@ -35,12 +35,7 @@ def field_list(spec: FormSpec, node: Any, key: str, fail) -> list[str]:
     if not isinstance(node, list) or not all(isinstance(x, str) for x in node):
         raise fail(f"{key} 应为字段 id 列表")
     for x in node:
-        if "." in x:
-            t, c = x.split(".", 1)
-            if t not in spec.tables or c not in {col.id for col in spec.tables[t].columns}:
-                raise fail(f"{key} 中的未知表格列 {x!r}")
-        elif x not in spec.fields:
-            raise fail(f"{key} 中的未知字段 {x!r}")
+        check_ref(spec, x, fail, f"{key} 中的")
     return node
 
 

@@ -137,13 +137,18 @@ def check_locate(spec: FormSpec, locate: Any, fail: Callable[[str], Exception]) 
         return None
     if not isinstance(locate, str):
         raise fail("locate 应为字段 id 或 表格.列")
-    if "." in locate:
-        t, c = locate.split(".", 1)
-        if t not in spec.tables or c not in {col.id for col in spec.tables[t].columns}:
-            raise fail(f"locate 指向未知的表格列 {locate!r}")
-    elif locate not in spec.fields:
-        raise fail(f"locate 指向未知字段 {locate!r}")
+    check_ref(spec, locate, fail, "locate 指向")
     return locate
+
+
+def check_ref(spec: FormSpec, ref: str, fail: Callable[[str], Exception], where: str) -> None:
+    """``ref`` must be a field id or a ``table.column`` of the spec; ``where`` prefixes the error."""
+    if "." in ref:
+        t, c = ref.split(".", 1)
+        if t not in spec.tables or c not in {col.id for col in spec.tables[t].columns}:
+            raise fail(f"{where}未知的表格列 {ref!r}")
+    elif ref not in spec.fields:
+        raise fail(f"{where}未知字段 {ref!r}")
 
 
 def blank_policy(node: Any, spec: FormSpec, fail: Callable[[str], Exception]) -> Callable[[str], str]:
