@@ -88,3 +88,11 @@ def test_every_command_is_documented_in_the_readme():
     for name in commands:
         assert f"`xlproc {name}" in readme, name
     assert "make demo" in readme and "make test" in readme
+
+
+def test_help_screens_are_in_chinese():
+    for args in ([], ["check"], ["batch"]):
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "显示本帮助并退出" in result.output and "Show this message" not in result.output
+        assert "选项" in result.output

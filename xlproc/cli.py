@@ -11,14 +11,46 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.rich_utils
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import XlprocError
 
+# Help screens in Chinese (typer's panel titles are module constants).
+typer.rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+typer.rich_utils.OPTIONS_PANEL_TITLE = "选项"
+typer.rich_utils.COMMANDS_PANEL_TITLE = "命令"
+typer.rich_utils.REQUIRED_LONG_STRING = "[必填]"
+typer.rich_utils.DEFAULT_STRING = "[默认：{}]"
+typer.rich_utils.ERRORS_PANEL_TITLE = "命令用法有误"
+typer.rich_utils.ABORTED_TEXT = "已中断。"
+typer.rich_utils.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看用法。"
+
+
+class _ChineseHelp:
+    """The --help option's own text, in Chinese."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        return option
+
+
+class _Group(_ChineseHelp, TyperGroup):
+    pass
+
+
+class _Command(_ChineseHelp, TyperCommand):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     help="部门整体绩效管理自评表：生成填报模板、读取、审核、批注、生成报告、批量处理。",
     add_completion=False,
     no_args_is_help=True,
@@ -52,7 +84,7 @@ def print_json(data: object) -> None:
 # --- template ---------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 @fails_cleanly
 def template(
     output: Annotated[Path, typer.Option("-o", "--output", help="输出的 .xlsx 文件")] = Path("自评表.xlsx"),
@@ -69,7 +101,7 @@ def template(
 # --- extract ----------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 @fails_cleanly
 def extract(
     file: Annotated[Path, typer.Argument(help="已填报的自评表 .xlsx")],
@@ -92,7 +124,7 @@ def extract(
 # --- check ------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 @fails_cleanly
 def check(
     files: Annotated[list[Path], typer.Argument(help="要审核的自评表 .xlsx（可多个）")],
@@ -129,7 +161,7 @@ def check(
 # --- annotate ---------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 @fails_cleanly
 def annotate(
     file: Annotated[Path, typer.Argument(help="部门报送的自评表 .xlsx（可为上一轮退回、已填写说明的工作簿）")],
@@ -163,7 +195,7 @@ def annotate(
 # (issue 5)
 
 
-@app.command()
+@app.command(cls=_Command)
 @fails_cleanly
 def report(
     file: Annotated[Path, typer.Argument(help="已填报的自评表 .xlsx")],
@@ -195,7 +227,7 @@ def report(
 # (issue 6)
 
 
-@app.command()
+@app.command(cls=_Command)
 @fails_cleanly
 def batch(
     inbox: Annotated[Path, typer.Argument(help="收件目录：各部门报回的 .xlsx（含子目录）")],
