@@ -96,3 +96,21 @@ def test_help_screens_are_in_chinese():
         assert result.exit_code == 0
         assert "显示本帮助并退出" in result.output and "Show this message" not in result.output
         assert "选项" in result.output
+
+
+def test_no_command_modifies_its_input(tmp_path):
+    src = shutil.copy(next((SAMPLES / "inbox").glob("01_*.xlsx")), tmp_path / "网信办.xlsx")
+    before = src.read_bytes()
+    stat = src.stat()
+    for args in (
+        ["extract", str(src), "--format", "json"],
+        ["check", str(src)],
+        ["annotate", str(src)],
+        ["report", str(src), "--with-findings"],
+        ["batch", str(tmp_path), "-o", str(tmp_path / "输出"), "--jobs", "0"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code in (0, 1), (args, result.output)
+        assert src.read_bytes() == before, args
+        assert src.stat().st_mtime_ns == stat.st_mtime_ns, args
+    assert (tmp_path / "网信办_审核.xlsx").exists() and (tmp_path / "网信办_自评报告.docx").exists()
