@@ -56,7 +56,6 @@ class Package:
     path: Path
     data: bytes
     sheets: list[str] = field(default_factory=list)
-    hidden: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)  # name → raw reference text
     key: tuple = ()  # identifies the parsed workbook.xml (same bytes → same key object)
 
@@ -111,27 +110,23 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
             raise WorkbookError(path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿")
         raise WorkbookError(path, "不是 Excel 工作簿（.xlsx）文件：缺少工作簿内容")
     try:
-        sheets, hidden, names = _parse_workbook_xml(zf.read("xl/workbook.xml"))
+        sheets, names = _parse_workbook_xml(zf.read("xl/workbook.xml"))
     except (zipfile.BadZipFile, KeyError, EOFError, OSError, SafeET.ParseError, ValueError) as exc:
         raise WorkbookError(path, f"文件已损坏或不完整，无法读取工作簿结构（{type(exc).__name__}）") from None
-    return Package(path, data, list(sheets), set(hidden), dict(names), key=names)
+    return Package(path, data, list(sheets), dict(names), key=names)
 
 
 @functools.lru_cache(maxsize=16)
-def _parse_workbook_xml(xml: bytes) -> tuple[tuple[str, ...], frozenset[str], tuple[tuple[str, str], ...]]:
-    """Sheets, hidden sheets and global defined names of xl/workbook.xml.
+def _parse_workbook_xml(xml: bytes) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Sheet names and global defined names of xl/workbook.xml.
 
     Cached by content: workbooks written from the same template share this part
     byte for byte, so a batch parses it once per worker.
     """
     root = SafeET.fromstring(xml)
-    sheets, hidden, names = [], set(), []
-    for sheet in root.iterfind("m:sheets/m:sheet", _NS):
-        name = sheet.get("name", "")
-        sheets.append(name)
-        if sheet.get("state") in ("hidden", "veryHidden"):
-            hidden.add(name)
+    sheets = [sheet.get("name", "") for sheet in root.iterfind("m:sheets/m:sheet", _NS)]
+    names = []
     for dn in root.iterfind("m:definedNames/m:definedName", _NS):
         if dn.get("localSheetId") is None:
             names.append((dn.get("name", ""), dn.text or ""))
-    return tuple(sheets), frozenset(hidden), tuple(names)
+    return tuple(sheets), tuple(names)
