@@ -260,3 +260,21 @@ def _join(folder: str, target: str) -> str:
         elif piece and piece != ".":
             out.append(piece)
     return "/".join(out)
+
+
+def answer_in_results(path: Path, out: Path, answers: dict[str, str], edits: dict | None = None) -> Path:
+    """The department fixes values and types 说明 answers (by rule id) into 审核结果, saving with openpyxl."""
+    from xlproc.annotate import RESULTS_SHEET
+
+    wb = openpyxl.load_workbook(path)
+    for (sheet, cell), value in (edits or {}).items():
+        wb[sheet][cell].value = value
+    ws = wb[RESULTS_SHEET]
+    header = [c.value for c in ws[2]]
+    rule_col = header.index("规则编号")
+    answer_col = next(i for i, h in enumerate(header) if str(h).startswith("说明"))
+    for row in ws.iter_rows(min_row=3):
+        if row[rule_col].value in answers:
+            row[answer_col].value = answers[row[rule_col].value]
+    wb.save(out)
+    return out

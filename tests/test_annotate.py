@@ -19,6 +19,7 @@ from annotate_fixtures import (
     SHEET1,
     SHEET2,
     X14_DV,
+    answer_in_results,
     assert_faithful,
     assert_sheet_xml_unchanged,
     assert_well_formed,
@@ -183,14 +184,7 @@ def test_second_round_replaces_the_first(rich: Path, tmp_path: Path) -> None:
 
 
 def _answer(path: Path, answers: dict[str, str], out: Path) -> Path:
-    """The department types 说明 answers (by rule id) into 审核结果 and saves (openpyxl)."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[RESULTS_SHEET]
-    for row in ws.iter_rows(min_row=3):
-        if row[2].value in answers:
-            row[7].value = answers[row[2].value]
-    wb.save(out)
-    return out
+    return answer_in_results(path, out, answers)
 
 
 def test_explanations_are_kept_and_warnings_become_explained(rich: Path, tmp_path: Path) -> None:

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from annotate_fixtures import assert_faithful, assert_sheet_xml_unchanged, assert_well_formed, parts, sheet_parts
+from annotate_fixtures import (
+    answer_in_results,
+    assert_faithful,
+    assert_sheet_xml_unchanged,
+    assert_well_formed,
+    parts,
+    sheet_parts,
+)
 from test_annotate import projection
 from typer.testing import CliRunner
 
@@ -79,16 +86,7 @@ def _worst_is_error(report, finding) -> bool:
 
 
 def _department_round(annotated: Path, out: Path, edits: dict, answers: dict[str, str]) -> Path:
-    """The department fixes values and types 说明 answers in the returned copy (openpyxl)."""
-    wb = openpyxl.load_workbook(annotated)
-    for (sheet, cell), value in edits.items():
-        wb[sheet][cell].value = value
-    ws = wb[RESULTS_SHEET]
-    for row in ws.iter_rows(min_row=3):
-        if row[2].value in answers:
-            row[7].value = answers[row[2].value]
-    wb.save(out)
-    return out
+    return answer_in_results(annotated, out, answers, edits)
 
 
 @needs_samples

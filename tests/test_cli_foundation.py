@@ -7,7 +7,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
+from annotate_fixtures import answer_in_results
 from typer.testing import CliRunner
 
 from xlproc.cli import app
@@ -54,15 +54,9 @@ SAMPLES = Path(__file__).parent.parent / "samples"
 def test_check_carries_the_departments_answers_from_an_annotated_workbook(tmp_path):
     src = shutil.copy(next((SAMPLES / "inbox").glob("01_*.xlsx")), tmp_path / "网信办.xlsx")
     assert runner.invoke(app, ["annotate", str(src)]).exit_code == 1  # the sample has errors
-    annotated = tmp_path / "网信办_审核.xlsx"
-    wb = openpyxl.load_workbook(annotated)
-    ws = wb["审核结果"]
-    header = [c.value for c in ws[2]]
-    rule_col, answer_col = header.index("规则编号"), next(i for i, h in enumerate(header) if str(h).startswith("说明"))
-    for row in ws.iter_rows(min_row=3):
-        if row[rule_col].value == "budget.procurement":
-            row[answer_col].value = "含跨年度采购项目，已备案"
-    wb.save(annotated)
+    annotated = answer_in_results(
+        tmp_path / "网信办_审核.xlsx", tmp_path / "网信办_审核.xlsx", {"budget.procurement": "含跨年度采购项目，已备案"}
+    )
     result = runner.invoke(app, ["check", str(annotated), "--format", "json"])
     data = json.loads(result.output)
     [answered] = [f for f in data["findings"] if f["rule_id"] == "budget.procurement"]
