@@ -27,7 +27,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from xlproc.annotate import annotate_workbook
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 from xlproc.results import SEVERITY_LABELS
 from xlproc.rules import run_checks
 

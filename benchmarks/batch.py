@@ -40,8 +40,8 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlproc.atomic import atomic_path, write_bytes  # noqa: E402
 from xlproc.batch import BatchOptions, process_folder  # noqa: E402
+from xlproc.io.atomic import atomic_path, write_bytes  # noqa: E402
 from xlproc.pipeline import (  # noqa: E402
     FileResult,
     Pipeline,
@@ -52,7 +52,7 @@ from xlproc.pipeline import (  # noqa: E402
     output_paths,
     process_file,
 )
-from xlproc.reading import read_workbook  # noqa: E402
+from xlproc.reading.workbook import read_workbook  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "_work"
 SAMPLES = ROOT / "samples" / "inbox"
@@ -107,7 +107,7 @@ class _OpenpyxlSheet:
 
 
 class _OpenpyxlBook:
-    """Stands in for calamine's workbook inside xlproc.reading: the naive reader."""
+    """Stands in for calamine's workbook inside xlproc.reading.workbook: the naive reader."""
 
     def __init__(self, wb: Any):
         self.wb = wb
@@ -128,7 +128,7 @@ class _OpenpyxlModule:
 
 def naive_read(path: Path):
     """read_workbook with every sheet loaded by openpyxl instead of calamine."""
-    from xlproc import reading
+    from xlproc.reading import workbook as reading
 
     saved = reading.calamine
     reading.calamine = _OpenpyxlModule

@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 from xlproc.rules import load_catalogue, run_checks
 
 ROOT = Path(__file__).resolve().parent.parent

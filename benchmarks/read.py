@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 from _timing import median_ms
 
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ def default_workbook() -> Path:
     samples = sorted((ROOT / "samples" / "inbox").glob("*.xlsx"))
     if samples:
         return samples[0]
-    from xlproc.fill import fill_workbook
+    from xlproc.template.fill import fill_workbook
 
     return fill_workbook(Path(tempfile.mkdtemp()) / "bench.xlsx", {"dept_name": "基准测试局"})
 

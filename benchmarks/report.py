@@ -30,7 +30,7 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined
 
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 from xlproc.report import ReportOptions, ReportRenderer, build_context, default_options
 from xlproc.report.charts import render_charts
 

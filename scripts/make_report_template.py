@@ -487,7 +487,7 @@ def build() -> bytes:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from xlproc.atomic import write_bytes
+    from xlproc.io.atomic import write_bytes
 
     write_bytes(OUT, build())
     OUT.chmod(0o644)

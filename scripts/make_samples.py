@@ -39,8 +39,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlproc.fill import fill_workbook  # noqa: E402
-from xlproc.spec import FormSpec, default_spec  # noqa: E402
+from xlproc.form.spec import FormSpec, default_spec  # noqa: E402
+from xlproc.template.fill import fill_workbook  # noqa: E402
 
 DATA = ROOT / "samples" / "data"
 SAMPLES = ROOT / "samples"
@@ -181,7 +181,7 @@ def build(out_root: Path = SAMPLES, data_dir: Path = DATA) -> list[Path]:
 
 def extracted(path: Path) -> dict[str, Any]:
     """What the reader gets out of a workbook, without its location: the comparison projection."""
-    from xlproc.reading import read_workbook
+    from xlproc.reading.workbook import read_workbook
 
     data = read_workbook(path).to_dict()
     data.pop("source", None)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from xlproc.fill import fill_workbook
-from xlproc.office import find_soffice, resave_xlsx
-from xlproc.spec import default_spec
+from xlproc.form.spec import default_spec
+from xlproc.io.office import find_soffice, resave_xlsx
+from xlproc.template.fill import fill_workbook
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent

@@ -18,7 +18,7 @@ from annotate_fixtures import assert_faithful, assert_well_formed, build_rich_wo
 from test_annotate import ANNOTATED, _report
 
 from xlproc.annotate import RESULTS_SHEET, annotate_workbook, read_explanations
-from xlproc.annotate.zipout import STORE_BELOW
+from xlproc.ooxml.zipout import STORE_BELOW
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ from xlproc.annotate import (
     read_explanations,
 )
 from xlproc.annotate.sheet import SheetXml
-from xlproc.cli import app
-from xlproc.office import convert
-from xlproc.reading import read_workbook
+from xlproc.cli.app import app
+from xlproc.io.office import convert
+from xlproc.reading.workbook import read_workbook
 from xlproc.results import CheckReport, Finding
 from xlproc.rules import run_checks
 

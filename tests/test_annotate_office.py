@@ -26,7 +26,7 @@ from annotate_fixtures import (
 from test_annotate import ANNOTATED, _report, projection
 
 from xlproc.annotate import RESULTS_SHEET, annotate_workbook, read_explanations
-from xlproc.office import convert
+from xlproc.io.office import convert
 from xlproc.results import CheckReport
 
 pytestmark = pytest.mark.libreoffice

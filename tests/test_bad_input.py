@@ -13,10 +13,10 @@ import pytest
 from conftest import encrypt_workbook
 from typer.testing import CliRunner
 
-from xlproc.cli import app
+from xlproc.cli.app import app
 from xlproc.errors import WorkbookError
-from xlproc.office import convert
-from xlproc.reading import read_workbook
+from xlproc.io.office import convert
+from xlproc.reading.workbook import read_workbook
 
 runner = CliRunner()
 

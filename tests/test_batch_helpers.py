@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from xlproc.atomic import write_bytes
+from xlproc.io.atomic import write_bytes
 from xlproc.pipeline import FileResult, failed_result, output_paths
 
 

@@ -17,12 +17,12 @@ import pytest
 from test_batch_helpers import ENCRYPTED_STANDIN, outbox_projection, patch_strings, summary_projection
 from typer.testing import CliRunner
 
-from xlproc.atomic import TEMP_PREFIX
 from xlproc.batch import BatchOptions, process_folder
-from xlproc.cli import app
+from xlproc.cli.app import app
 from xlproc.errors import XlprocError
+from xlproc.io.atomic import TEMP_PREFIX
 from xlproc.pipeline import PipelineOptions
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 
 ROOT = Path(__file__).parent.parent
 INBOX = ROOT / "samples" / "inbox"
@@ -126,7 +126,7 @@ def test_killed_batch_leaves_no_partial_file_and_rerun_completes(tmp_path: Path,
     cmd = [
         sys.executable,
         "-m",
-        "xlproc.cli",
+        "xlproc.cli.app",
         "batch",
         str(inbox),
         "-o",

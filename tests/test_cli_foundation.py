@@ -10,8 +10,8 @@ from pathlib import Path
 from annotate_fixtures import answer_in_results
 from typer.testing import CliRunner
 
-from xlproc.cli import app
-from xlproc.reading import read_workbook
+from xlproc.cli.app import app
+from xlproc.reading.workbook import read_workbook
 
 runner = CliRunner()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from xlproc import deflate
+from xlproc.ooxml import deflate
 from xlproc.annotate import annotate_workbook
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 from xlproc.rules import run_checks
 
 SAMPLE = next((Path(__file__).parent.parent / "samples" / "inbox").glob("01_*.xlsx"))

@@ -39,18 +39,18 @@ def test_installed_wheel_runs_outside_the_source_tree(wheel, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(site)}
     work = tmp_path / "elsewhere"
     work.mkdir()
-    code = "import xlproc.spec as s; print(s.templates_dir())"
+    code = "import xlproc.form.spec as s; print(s.templates_dir())"
     where = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, check=True)
     assert where.stdout.strip().startswith(str(site))
     subprocess.run(
-        [sys.executable, "-m", "xlproc.cli", "template", "-o", "表.xlsx", "--year", "2024"],
+        [sys.executable, "-m", "xlproc", "template", "-o", "表.xlsx", "--year", "2024"],
         cwd=work,
         env=env,
         check=True,
         capture_output=True,
     )
     out = subprocess.run(
-        [sys.executable, "-m", "xlproc.cli", "extract", "表.xlsx", "--format", "json"],
+        [sys.executable, "-m", "xlproc", "extract", "表.xlsx", "--format", "json"],
         cwd=work,
         env=env,
         check=True,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 from xlproc.rules import run_checks
 
 pytestmark = pytest.mark.libreoffice

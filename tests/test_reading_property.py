@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlproc.fill import fill_workbook
-from xlproc.reading import read_workbook
-from xlproc.spec import default_spec
+from xlproc.form.spec import default_spec
+from xlproc.reading.workbook import read_workbook
+from xlproc.template.fill import fill_workbook
 
 SPEC = default_spec()
 ALPHABET = st.sampled_from(list("部门预算绩效网信办保工资运转ABCxyz0123456789<>&\"'{}%=+-@#（），。、 \n"))

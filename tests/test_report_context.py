@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlproc.form.spec import default_spec
 from xlproc.report import CONTEXT_KEYS, ReportOptions, build_context
 from xlproc.results import CellRef, CheckReport, Finding
-from xlproc.spec import default_spec
 from xlproc.submission import FieldValue, Submission, TableData
 
 D = Decimal

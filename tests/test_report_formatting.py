@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xlproc.form.spec import SpecError
 from xlproc.report import charts
 from xlproc.report.formatting import (
     PARAGRAPH_MARK,
@@ -24,7 +25,6 @@ from xlproc.report.formatting import (
     yoy_phrase,
 )
 from xlproc.report.options import ReportOptions, load_report_options
-from xlproc.spec import SpecError
 
 D = Decimal
 

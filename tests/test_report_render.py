@@ -13,8 +13,8 @@ import pytest
 from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
-from xlproc.cli import app
-from xlproc.reading import read_workbook
+from xlproc.cli.app import app
+from xlproc.reading.workbook import read_workbook
 from xlproc.report import CONTEXT_KEYS, ReportError, ReportRenderer, build_context, render_report
 from xlproc.report.charts import charts_available
 from xlproc.rules import run_checks
@@ -266,9 +266,9 @@ def test_cli_report_with_findings(tmp_path):
 
 
 def test_cli_pdf_without_libreoffice_says_so(tmp_path, monkeypatch):
-    import xlproc.office
+    import xlproc.io.office
 
-    monkeypatch.setattr(xlproc.office, "find_soffice", lambda: None)
+    monkeypatch.setattr(xlproc.io.office, "find_soffice", lambda: None)
     result = CliRunner().invoke(app, ["report", str(WANGXINBAN), "-o", str(tmp_path / "r.docx"), "--pdf"])
     assert result.exit_code == 2
     assert "未找到 LibreOffice" in result.output
@@ -308,7 +308,7 @@ def test_committed_template_is_the_script_output():
 @pytest.mark.libreoffice
 def test_template_resaved_by_libreoffice_still_renders(soffice, wangxinban, tmp_path):
     """A bureau restyling the template in another office suite (runs split, XML rewritten) breaks nothing."""
-    from xlproc.office import convert
+    from xlproc.io.office import convert
 
     resaved = convert(ReportRenderer().path, "docx:MS Word 2007 XML", tmp_path / "lo")
     out = ReportRenderer(resaved).render(read_workbook(WANGXINBAN), tmp_path / "from-lo.docx")

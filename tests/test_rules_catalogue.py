@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from test_rules_support import clean_base, read_sample, variant
 
+from xlproc.form.spec import SpecError
 from xlproc.rules import CatalogueError, check_previous, load_catalogue, rule_table, run_checks
 from xlproc.rules.catalogue import default_rules_path
-from xlproc.spec import SpecError
 
 GOOD_RULE = """\
   - id: custom.staff_ratio

@@ -7,8 +7,8 @@ import json
 from test_rules_support import sample_path
 from typer.testing import CliRunner
 
-from xlproc.cli import app
-from xlproc.reading import read_workbook
+from xlproc.cli.app import app
+from xlproc.reading.workbook import read_workbook
 from xlproc.rules import run_checks
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_rules_support import SAMPLES, sample_path
 
-from xlproc.reading import read_workbook
+from xlproc.reading.workbook import read_workbook
 from xlproc.rules import load_catalogue, run_checks
 
 CAT = load_catalogue()

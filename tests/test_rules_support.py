@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from xlproc.compute import compute_value
-from xlproc.reading import read_workbook
-from xlproc.spec import FormSpec, default_spec
+from xlproc.form.compute import compute_value
+from xlproc.form.spec import FormSpec, default_spec
+from xlproc.reading.workbook import read_workbook
 from xlproc.submission import CellProblem, FieldValue, Submission, TableData
 
 SAMPLES = Path(__file__).parent.parent / "samples"

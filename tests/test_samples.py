@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xlproc.cli import app
-from xlproc.reading import read_workbook
+from xlproc.cli.app import app
+from xlproc.reading.workbook import read_workbook
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent

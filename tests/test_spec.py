@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xlproc.spec import SpecError, load_rubric, load_spec, templates_dir
+from xlproc.form.spec import SpecError, load_rubric, load_spec, templates_dir
 
 FORM = templates_dir() / "form.yaml"
 RUBRIC = templates_dir() / "rubric.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from xlproc.template import META_SHEET, write_template
+from xlproc.template.build import META_SHEET, write_template
 
 
 @pytest.fixture(scope="module")

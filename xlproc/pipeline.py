@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .atomic import write_bytes
 from .errors import XlprocError
-from .spec import FormSpec, load_spec, templates_dir
+from .form.spec import FormSpec, load_spec, templates_dir
+from .io.atomic import write_bytes
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -82,7 +82,7 @@ class Pipeline:
 
 
 def _default_spec() -> FormSpec:
-    from .spec import default_spec
+    from .form.spec import default_spec
 
     return default_spec()
 
@@ -239,7 +239,7 @@ def check_workbook(
     when the file itself cannot be read.
     """
     from .annotate import apply_explanations, read_explanations
-    from .reading import read_workbook
+    from .reading.workbook import read_workbook
     from .rules import run_checks
 
     sub = read_workbook(path, data=data)
@@ -258,7 +258,7 @@ def _read_previous(previous: Any) -> tuple[Any, str]:
     """Last year's submission (or None) and a Chinese note when it could not be read."""
     if previous is None or not isinstance(previous, (str, Path)):
         return previous, ""
-    from .reading import read_workbook
+    from .reading.workbook import read_workbook
 
     try:
         return read_workbook(Path(previous)), ""

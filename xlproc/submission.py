@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .form.spec import FormSpec, TableSpec
 from .results import jsonable
-from .spec import FormSpec, TableSpec
 
 if TYPE_CHECKING:  # pandas costs ~55 MB per batch worker; imported only when a frame is used
     import pandas as pd

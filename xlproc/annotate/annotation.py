@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_bytes
 from ..errors import OutputError, XlprocError
+from ..io.atomic import write_bytes
+from ..ooxml.xmltext import get_attr
 from ..results import SEVERITY_LABELS, CheckReport, Finding, cell_sort_key
 from .book import Book
 from .comments import CommentsPart, Note
@@ -24,7 +25,6 @@ from .previous import strip_previous
 from .results_sheet import RESULTS_SHEET, STATE_SHEET, results_sheet_xml, state_sheet_xml
 from .sheet import SheetXml, a1, split_a1
 from .styles import ERROR_FILL, WARNING_FILL, Styles
-from .xmltext import get_attr
 
 OUT_SUFFIX = "_审核"
 FALLBACK_SUFFIX = "_审核意见"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from ..ooxml.xmltext import del_attr, escape, find_element, get_attr, ns_prefix, root_prefix, set_attr, tag_attrs
 from .package import (
     CT_WORKSHEET,
     NS_REL,
@@ -15,7 +16,6 @@ from .package import (
     UnsupportedPackageError,
     resolve,
 )
-from .xmltext import del_attr, escape, find_element, get_attr, ns_prefix, root_prefix, set_attr, tag_attrs
 
 _SHEET_SEL = re.compile(r'\stabSelected\s*=\s*"(1|true)"')
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..ooxml.xmltext import get_attr, unescape
 from .package import REL_SHARED_STRINGS, Package
-from .xmltext import get_attr, unescape
 
 _P = r"(?:[\w.-]+:)?"
 _CELL = re.compile(r"<" + _P + r"c\b([^>]*?)(?:/>|>(.*?)</" + _P + r"c>)", re.S)

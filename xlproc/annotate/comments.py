@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..ooxml.xmltext import escape, find_element, get_attr, unescape
 from .package import CT_COMMENTS, CT_VML, REL_COMMENTS, REL_VML, Package
 from .sheet import SheetXml, split_a1
-from .xmltext import escape, find_element, get_attr, unescape
 
 AUTHOR = "xlproc审核"
 MARKER = AUTHOR + ":"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from ..atomic import atomic_path
+from ..io.atomic import atomic_path
 from ..results import SEVERITY_LABELS, CheckReport
 from .results_sheet import HEADERS, RESULTS_SHEET, WIDTHS, finding_key, status_of, summary_text
 

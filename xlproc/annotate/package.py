@@ -18,10 +18,10 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-from .. import deflate
 from ..errors import WorkbookError
-from .xmltext import escape, get_attr, tag_attrs, unescape
-from .zipout import Member, zip_bytes
+from ..ooxml import deflate
+from ..ooxml.xmltext import escape, get_attr, tag_attrs, unescape
+from ..ooxml.zipout import Member, zip_bytes
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

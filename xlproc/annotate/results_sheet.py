@@ -17,9 +17,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..ooxml.xmltext import escape
 from ..results import SEVERITY_LABELS, CheckReport, Finding
 from .styles import ERROR_FILL, WARNING_FILL, Styles, solid_fill
-from .xmltext import escape
 
 RESULTS_SHEET = "审核结果"
 STATE_SHEET = "_审核记录"

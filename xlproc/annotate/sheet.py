@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import re
 
-from .. import layout
+from ..form import layout
+from ..ooxml.xmltext import Span, del_attr, find_element, get_attr, ns_prefix, set_attr, top_level_children
 from .package import NS_REL, Package, UnsupportedPackageError
-from .xmltext import Span, del_attr, find_element, get_attr, ns_prefix, set_attr, top_level_children
 
 _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 

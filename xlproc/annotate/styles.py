@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from ..ooxml.xmltext import find_element, get_attr, set_attr, set_count
 from .package import Package, UnsupportedPackageError
-from .xmltext import find_element, get_attr, set_attr, set_count
 
 ERROR_FILL_RGB = "FFFFC7CE"  # light red: 强制性 (must fix)
 WARNING_FILL_RGB = "FFFFEB9C"  # light yellow: 提示性 (explain or confirm)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..atomic import sweep_temporaries
 from ..errors import OutputError, XlprocError
+from ..io.atomic import sweep_temporaries
 from ..pipeline import (
     FileResult,
     PipelineOptions,
@@ -27,6 +27,7 @@ from ..pipeline import (
     with_notes,
 )
 from .discover import Discovery, Source, discover
+from .events import ProgressEvent
 from .executors import (
     STATUS_UNCHANGED,
     WorkerConfig,
@@ -39,7 +40,6 @@ from .executors import (
     mark_cached,
     run_chunk,
 )
-from .progress import ProgressEvent
 from .state import BatchState
 
 SUMMARY_NAME = "汇总.xlsx"

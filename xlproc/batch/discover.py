@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..atomic import TEMP_PREFIX
+from ..io.atomic import TEMP_PREFIX
 
 _REASONS = {
     ".xls": "旧版 .xls 格式，请在 Excel/WPS 中另存为 .xlsx 后重新报送",

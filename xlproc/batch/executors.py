@@ -94,7 +94,7 @@ def run_chunk(tasks: list[WorkerTask], config: WorkerConfig | None = None) -> li
 
 def index_chunk(paths: list[str], config: WorkerConfig | None = None) -> list[tuple[str, str, str, str]]:
     """(path, department, sha256, error) of previous-year workbooks, for the cross-year rules."""
-    from ..reading import read_workbook
+    from ..reading.workbook import read_workbook
 
     out = []
     for p in paths:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_bytes
 from ..errors import OutputError
+from ..io.atomic import write_bytes
 from ..pipeline import FileResult
 from .discover import Source
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import xlsxwriter
 
-from ..atomic import atomic_path
 from ..errors import OutputError
+from ..io.atomic import atomic_path
 from ..results import SEVERITY_LABELS
 
 SHEET_SUMMARY = "汇总"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..spec import SpecError, templates_dir
-from ..yamlfile import read_yaml
+from ..form.spec import SpecError, templates_dir
+from ..form.yamlfile import read_yaml
 
 DEFAULT_BASIS = ("《{rubric_title}》", "《{year}年度部门整体绩效管理自评表》")
 

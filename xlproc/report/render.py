@@ -30,16 +30,16 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
 from lxml import etree
 
-from ..atomic import write_bytes
 from ..errors import XlprocError
+from ..form.spec import templates_dir
+from ..io.atomic import write_bytes
+from ..ooxml.docx_zip import make_entry, write_zip
 from ..results import CheckReport
-from ..spec import templates_dir
 from ..submission import Submission
 from .charts import render_charts
 from .context import build_context
 from .formatting import PARAGRAPH_MARK
 from .options import ReportOptions, default_options
-from .zipout import make_entry, write_zip
 
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _PPR = re.compile(r"<w:pPr>.*?</w:pPr>", re.DOTALL)
@@ -227,7 +227,7 @@ class ReportRenderer:
 
 def convert_to_pdf(docx: Path, pdf: Path | None = None) -> Path:
     """Convert a rendered report to PDF with LibreOffice headless (atomic write beside it)."""
-    from ..office import OfficeError, convert, find_soffice
+    from ..io.office import OfficeError, convert, find_soffice
 
     docx = Path(docx)
     target = Path(pdf) if pdf else docx.with_suffix(".pdf")

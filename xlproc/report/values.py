@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..spec import Block, FormSpec
+from ..form.spec import Block, FormSpec
 from ..submission import Submission
 from .formatting import clean_inline, clean_text, fmt_count, fmt_money, fmt_percent, fmt_score, to_decimal
 

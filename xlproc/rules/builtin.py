@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..form.spec import FormSpec
 from ..results import CellRef, Finding
-from ..spec import FormSpec
 from .context import Context
 from .expr import Compiler
 from .messages import check_template, render

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from ..form.spec import FormSpec, SpecError, default_spec, templates_dir
 from ..results import SEVERITIES
-from ..spec import FormSpec, SpecError, default_spec, templates_dir
 from . import builtin, plausibility  # noqa: F401 — registers the built-in rule types
 from .expr import Compiler
 from .types import TYPES, CheckRule, Rule, RuleInfo

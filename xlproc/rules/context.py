@@ -13,8 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..form.spec import FieldSpec, FormSpec
 from ..results import CellRef
-from ..spec import FieldSpec, FormSpec
 from ..submission import Submission
 from .expr import Missing, Skip
 from .intervals import Num, Undefined, num_sum

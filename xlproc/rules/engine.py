@@ -7,8 +7,8 @@ and reused for every workbook; ``default_catalogue`` caches the packaged one per
 
 from __future__ import annotations
 
+from ..form.spec import FormSpec
 from ..results import CheckReport, Finding
-from ..spec import FormSpec
 from ..submission import Submission
 from .catalogue import Catalogue, load_catalogue
 from .context import Context

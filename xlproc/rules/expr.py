@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..spec import FormSpec
+from ..form.spec import FormSpec
 from .intervals import Num, compare, num_max, num_min, num_sum
 
 Fn = Callable[[Any], Any]  # ctx → value

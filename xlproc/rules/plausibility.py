@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..form.spec import FormSpec
 from ..results import CellRef, Finding
-from ..spec import FormSpec
 from .builtin import field_list, message_template
 from .context import Context
 from .expr import Compiler, Missing, Skip

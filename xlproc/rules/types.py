@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..form.spec import FormSpec
 from ..results import CellRef, Finding
-from ..spec import FormSpec
 from .context import Context
 from .expr import Compiled, Compiler, ExprError, Missing, Skip
 from .intervals import Num, Undefined

@@ -18,7 +18,7 @@ import typer.rich_utils
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
-from .errors import XlprocError
+from ..errors import XlprocError
 
 # Help screens in Chinese (typer's panel titles are module constants).
 typer.rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
@@ -92,7 +92,7 @@ def template(
     department: Annotated[str | None, typer.Option("--department", help="预填的部门名称")] = None,
 ) -> None:
     """生成空白的自评填报工作簿。"""
-    from .template import write_template
+    from ..template.build import write_template
 
     path = write_template(output, year=year, department=department)
     out.print(f"已生成填报模板：{path}")
@@ -108,7 +108,7 @@ def extract(
     format: Annotated[str, typer.Option("--format", help="json 或 table")] = "table",
 ) -> None:
     """列出工作簿中读取到的每个字段和表格行。"""
-    from .reading import read_workbook
+    from ..reading.workbook import read_workbook
 
     if format not in ("json", "table"):
         raise XlprocError(f"--format 只能是 json 或 table，收到：{format}")
@@ -136,8 +136,8 @@ def check(
 
     已退回部门、部门已在“审核结果”表填写说明的工作簿，说明会被带入：有说明的提示性问题记为“已说明”。
     """
-    from .pipeline import check_workbook
-    from .rules import load_catalogue
+    from ..pipeline import check_workbook
+    from ..rules import load_catalogue
 
     if format not in ("json", "table"):
         raise XlprocError(f"--format 只能是 json 或 table，收到：{format}")
@@ -151,7 +151,7 @@ def check(
     if format == "json":
         print_json(reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports])
     else:
-        from .rules.view import render_reports
+        from ..rules.view import render_reports
 
         render_reports(reports, out)
     if any(r.has_errors for r in reports):
@@ -171,9 +171,9 @@ def annotate(
     rules: Annotated[Path | None, typer.Option("--rules", help="审核规则文件（默认为内置 rules.yaml）")] = None,
 ) -> None:
     """审核并批注：在部门工作簿副本上标出问题单元格（底色 + 批注），并附“审核结果”工作表。"""
-    from .annotate import annotate as annotate_file
-    from .pipeline import check_workbook
-    from .rules import load_catalogue
+    from ..annotate import annotate as annotate_file
+    from ..pipeline import check_workbook
+    from ..rules import load_catalogue
 
     catalogue = load_catalogue(rules)
     _sub, report, _used, _note = check_workbook(file, catalogue)
@@ -207,13 +207,13 @@ def report(
     with_findings: Annotated[bool, typer.Option("--with-findings", help="附加“审核情况”附录")] = False,
 ) -> None:
     """根据填报的工作簿生成部门整体绩效管理自评报告（Word，可选 PDF）。"""
-    from .reading import read_workbook
-    from .report import ReportRenderer, convert_to_pdf
+    from ..reading.workbook import read_workbook
+    from ..report import ReportRenderer, convert_to_pdf
 
     sub = read_workbook(file)
     findings = None
     if with_findings:
-        from .rules import run_checks
+        from ..rules import run_checks
 
         findings = run_checks(sub)
     target = output or file.with_name(f"{file.stem}_自评报告.docx")
@@ -248,8 +248,8 @@ def batch(
     """
     from rich.markup import escape
 
-    from .batch import BatchOptions, process_folder
-    from .batch.progress import RichProgress, closing_table
+    from ..batch import BatchOptions, process_folder
+    from .progress import RichProgress, closing_table
 
     if format not in ("json", "table"):
         raise XlprocError(f"--format 只能是 json 或 table，收到：{format}")

@@ -1,33 +1,14 @@
-"""Progress reporting: the library emits ``ProgressEvent``s to a callback.
-
-``RichProgress`` is a ready-made callback drawing a rich progress bar (counts, ETA);
-the CLI passes it in, tests pass a list's ``append``. The library itself never
-prints and never imports the CLI.
-"""
+"""Progress bar and closing table for ``xlproc batch`` (rich)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """Where a batch stands: files done of total, and the running counts."""
-
-    phase: str  # "previous" (indexing last year's workbooks) or "process"
-    total: int
-    done: int = 0
-    failed: int = 0
-    errors: int = 0
-    warnings: int = 0
-    cached: int = 0
-    current: str = ""  # the file just finished
-
+from ..batch.events import ProgressEvent
 
 PHASE_LABELS = {"previous": "读取上年工作簿", "process": "审核并生成"}
 

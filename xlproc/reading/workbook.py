@@ -15,14 +15,14 @@ from typing import Any
 
 import python_calamine as calamine
 
-from .compute import compute_value
-from .errors import WorkbookError
-from .layout import col_letter
+from ..errors import WorkbookError
+from ..form.compute import compute_value
+from ..form.layout import col_letter
+from ..form.spec import FieldSpec, FormSpec, TableSpec, default_spec
+from ..submission import CellProblem, FieldValue, Submission, TableData
+from ..template.build import META_SHEET, field_name, table_name
 from .numbers import parse_cell
 from .package import NameRef, Package, open_package, parse_ref
-from .spec import FieldSpec, FormSpec, TableSpec, default_spec
-from .submission import CellProblem, FieldValue, Submission, TableData
-from .template import META_SHEET, field_name, table_name
 
 
 @dataclass

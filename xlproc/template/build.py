@@ -16,10 +16,10 @@ from typing import Any
 
 import xlsxwriter
 
-from .atomic import atomic_path
-from .formulas import excel_formula
-from .layout import VALUE_COL, Layout, build_layout, col_letter
-from .spec import Block, ColumnSpec, FieldSpec, FormSpec, SheetSpec, default_spec
+from ..form.formulas import excel_formula
+from ..form.layout import VALUE_COL, Layout, build_layout, col_letter
+from ..form.spec import Block, ColumnSpec, FieldSpec, FormSpec, SheetSpec, default_spec
+from ..io.atomic import atomic_path
 
 META_SHEET = "_form"
 INSTRUCTIONS_SHEET = "填表说明"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError as SpecError  # re-exported: callers import it from the spec
+from ..errors import SpecError as SpecError  # re-exported: callers import it from the spec
 from .rubric import Rubric, load_rubric
 from .rubric import RubricCategory as RubricCategory
 from .yamlfile import YamlContext as _Ctx
@@ -43,9 +43,9 @@ def templates_dir() -> Path:
     Inside an installed wheel it is packaged as ``xlproc/workbook_templates``; in a
     source checkout it is the repository's top-level ``workbook_templates``.
     """
-    here = Path(__file__).resolve().parent
-    packaged = here / "workbook_templates"
-    return packaged if packaged.is_dir() else here.parent / "workbook_templates"
+    package_root = Path(__file__).resolve().parent.parent
+    packaged = package_root / "workbook_templates"
+    return packaged if packaged.is_dir() else package_root.parent / "workbook_templates"
 
 
 @dataclass(frozen=True)

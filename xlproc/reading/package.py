@@ -16,7 +16,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
-from .errors import WorkbookError
+from ..errors import WorkbookError
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

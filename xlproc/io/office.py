@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import XlprocError
+from ..errors import XlprocError
 
 _CANDIDATES = ("soffice", "libreoffice")
 

@@ -12,7 +12,7 @@ import struct
 import zipfile
 from typing import NamedTuple
 
-from .. import deflate
+from . import deflate
 
 COMPRESS_LEVEL = 1  # edited parts only; ~2x faster than 6, files a few % larger
 # Edited parts smaller than this are stored, not deflated: for a relationships or

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import FormSpec
+from ..form.spec import FormSpec
 
 
 def instruction_lines(spec: FormSpec, year: int | None = None, department: str | None = None) -> list[str]:

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .spec import FormSpec
-from .template import write_template
+from ..form.spec import FormSpec
+from .build import write_template
 
 FIXED_CREATED = datetime(2024, 1, 1)
 

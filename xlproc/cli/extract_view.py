@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .submission import Submission
+from ..submission import Submission
 
 
 def _show(value: object) -> str:

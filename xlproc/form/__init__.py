@@ -1,0 +1,1 @@
+"""The form edition: spec, rubric, YAML loading, compute operations and cell layout."""

@@ -1,0 +1,1 @@
+"""Files and processes outside Python: atomic writes and LibreOffice headless."""
