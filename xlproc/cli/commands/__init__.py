@@ -1,0 +1,1 @@
+"""One module per ``xlproc`` command; each registers itself on ``base.app`` when imported."""

@@ -1,0 +1,51 @@
+"""``xlproc annotate``: the department's workbook back with fills, comments and 审核结果."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ..base import app, fails_cleanly, out
+from ..paths import output_file
+
+
+@app.command()
+@fails_cleanly
+def annotate(
+    file: Annotated[
+        Path,
+        typer.Argument(help="部门报送的自评表 .xlsx（可为上一轮退回、已填写说明的工作簿）", metavar="工作簿.xlsx"),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="输出的 .xlsx 文件或文件夹（默认：<原文件名>_审核.xlsx，与原文件同一文件夹）"
+        ),
+    ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="审核规则文件（默认为内置 rules.yaml）")] = None,
+) -> None:
+    """审核并批注：在部门工作簿副本上标出问题单元格（底色 + 批注），并附“审核结果”工作表。"""
+    from ...annotate import annotate as annotate_file
+    from ...annotate import default_output
+    from ...pipeline import check_workbook
+    from ...rules import load_catalogue
+
+    default = default_output(file)
+    target = output_file(output, default, (default.suffix,), f"批注后的 Excel 工作簿（{default.suffix}）")
+    catalogue = load_catalogue(rules)
+    _sub, report, _used, _note = check_workbook(file, catalogue)
+    result = annotate_file(file, report, target)
+    c = report.counts
+    if result.in_place:
+        out.print(f"已写出批注工作簿：{escape(str(result.path))}")
+    else:
+        out.print(f"原工作簿含有无法原样保留的内容，未直接批注；审核意见已另存为：{escape(str(result.path))}")
+    out.print(
+        f"强制性 {c['error']} 项，提示性 {c['warning']} 项（已说明 {c['explained']} 项，待说明 {c['open_warning']} 项），"
+        f"提示信息 {c['info']} 项；批注单元格 {result.cells} 个。"
+    )
+    if report.has_errors:
+        raise typer.Exit(1)
