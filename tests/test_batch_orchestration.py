@@ -233,8 +233,12 @@ def test_summary_projection_golden(tmp_path: Path, golden) -> None:
 def test_returned_annotated_workbook_keeps_the_original_stem(tmp_path: Path) -> None:
     write_stub(tmp_path, "02_司法局_审核.xlsx", department="司法局")
     write_stub(tmp_path, "03_统计局.xlsx", department="统计局")
-    write_stub(tmp_path, "03_统计局_审核.xlsx", department="统计局")
-    assert [s.stem for s in discover(tmp_path).sources] == ["02_司法局", "03_统计局", "03_统计局_2"]
+    write_stub(tmp_path, "03_统计局_审核.xlsx", department="统计局")  # our output beside its source: skipped
+    (tmp_path / "退回").mkdir()
+    write_stub(tmp_path / "退回", "03_统计局_审核.xlsx", department="统计局")  # a return in a folder of its own
+    found = discover(tmp_path)
+    assert [s.stem for s in found.sources] == ["02_司法局", "03_统计局", "退回_03_统计局"]
+    assert [name for name, _why in found.skipped] == ["03_统计局_审核.xlsx"]
 
 
 def test_outbox_equal_to_inbox_cannot_run(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from ..pipeline import (
     pipeline_versions,
     with_notes,
 )
-from .discover import Discovery, Source, discover
+from .discover import OUTBOX_MARKER, SUMMARY_NAMES, Discovery, Source, discover
 from .events import ProgressEvent
 from .executors import (
     STATUS_UNCHANGED,
@@ -42,7 +42,7 @@ from .executors import (
 )
 from .state import BatchState
 
-SUMMARY_NAME = "汇总.xlsx"
+SUMMARY_NAME = SUMMARY_NAMES[0]
 
 __all__ = ["SUMMARY_NAME", "BatchOptions", "BatchResult", "FileResult", "ProgressEvent", "process_folder"]
 
@@ -205,6 +205,16 @@ def _flag_duplicates(results: dict[str, FileResult]) -> dict[str, list[str]]:
     return duplicates
 
 
+def _mark_outbox(outbox: Path) -> None:
+    """A marker telling later batches this folder is an outbox (never read as an inbox)."""
+    marker = outbox / OUTBOX_MARKER
+    if not marker.exists():
+        try:
+            marker.write_text("xlproc 批量处理的输出目录：其中的文件不会被当作报送文件读取。\n", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"无法写入输出目录 {outbox}：{exc.strerror or exc}") from exc
+
+
 def process_folder(
     inbox: Path,
     outbox: Path,
@@ -230,6 +240,7 @@ def process_folder(
     except OSError as exc:
         raise OutputError(f"无法创建输出目录 {outbox}：{exc.strerror or exc}") from exc
     sweep_temporaries(outbox)
+    _mark_outbox(outbox)
     found: Discovery = discover(inbox, exclude=(outbox,))
     jobs = default_jobs() if options.jobs is None else options.jobs
     jobs = min(jobs, max(1, len(found.sources))) if jobs > 0 else 0

@@ -3,6 +3,13 @@
 Anything else is listed as skipped with a reason (an old .xls, a PDF …), except
 what is never a submission: Office lock files (``~$…``), our own temporaries and
 hidden files, and the outbox itself when it lies inside the inbox.
+
+A batch never reads what xlproc wrote: folders holding an outbox marker or a batch
+manifest (this run's outbox or an earlier one's, under any name) are not entered;
+汇总.xlsx and an annotated ``X_审核.xlsx`` / ``X_审核意见.xlsx`` lying beside its
+source ``X.xlsx`` or its findings ``X_审核结果.json`` are listed as skipped; our
+reports, drafts and findings files are passed over silently. An ``X_审核.xlsx`` on
+its own is a department's return after a round and is read.
 """
 
 from __future__ import annotations
@@ -24,6 +31,14 @@ _REASONS = {
 
 # Suffixes our annotated workbooks carry; a department returns them after a round.
 RETURNED_SUFFIXES = ("_审核意见", "_审核")
+
+# A folder holding one of these was written by xlproc (batch/state.py's manifest, the outbox marker).
+OUTBOX_MARKER = ".xlproc-outbox"
+OUTBOX_MARKERS = (OUTBOX_MARKER, ".xlproc-manifest.json")
+SUMMARY_NAMES = ("汇总.xlsx",)  # batch/__init__.py's SUMMARY_NAME
+# Other files a batch, ``annotate`` or ``report`` writes (never submissions, never listed).
+OUTPUT_ENDINGS = ("_审核结果.json", "_自评报告.docx", "_自评报告.pdf")
+DRAFT_MARK = "_草稿"
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,31 @@ def _ignored(name: str) -> bool:
     return name.startswith(("~$", TEMP_PREFIX, ".")) or name in ("Thumbs.db", "desktop.ini")
 
 
+def _is_outbox(folder: Path) -> bool:
+    return any((folder / marker).exists() for marker in OUTBOX_MARKERS)
+
+
+def own_output(name: str, siblings: set[str]) -> str | None:
+    """Whether file ``name`` is something xlproc wrote: None (no), "" (yes, pass over
+    silently) or the Chinese reason to list it as skipped. ``siblings``: the folder's
+    file names, lower-cased."""
+    lower = name.lower()
+    if lower.endswith(OUTPUT_ENDINGS) or (DRAFT_MARK in name and not lower.endswith(".xlsx")):
+        return ""
+    if not lower.endswith(".xlsx"):
+        return None
+    if name in SUMMARY_NAMES:
+        return "本程序生成的汇总表，不是部门报送的工作簿"
+    stem = name[: -len(".xlsx")]
+    if DRAFT_MARK in stem:
+        return "本程序生成的草稿，不是部门报送的工作簿"
+    for suffix in RETURNED_SUFFIXES:
+        base = stem[: -len(suffix)] if stem.endswith(suffix) and len(stem) > len(suffix) else ""
+        if base and (f"{base}.xlsx".lower() in siblings or f"{base}_审核结果.json".lower() in siblings):
+            return f"本程序写出的批注工作簿（原工作簿 {base}.xlsx 或其审核结果在同一文件夹），不再重复读取；部门退回的修改稿请单独放入收件目录"
+    return None
+
+
 def discover(inbox: Path, exclude: tuple[Path, ...] = ()) -> Discovery:
     """Walk ``inbox`` in a stable order; ``exclude`` folders (the outbox) are not entered."""
     inbox = Path(inbox)
@@ -55,12 +95,22 @@ def discover(inbox: Path, exclude: tuple[Path, ...] = ()) -> Discovery:
     result = Discovery()
     for root, dirs, files in os.walk(inbox):
         root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in excluded)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and (root_path / d).resolve() not in excluded and not _is_outbox(root_path / d)
+        )
+        siblings = {f.lower() for f in files}
         for name in sorted(files):
             if _ignored(name):
                 continue
             path = root_path / name
             rel = path.relative_to(inbox).as_posix()
+            ours = own_output(name, siblings)
+            if ours is not None:
+                if ours:
+                    result.skipped.append((rel, ours))
+                continue
             suffix = path.suffix.lower()
             if suffix == ".xlsx":
                 found.append((path, rel))

@@ -62,7 +62,7 @@ def _print_table(outcomes: list[Any]) -> None:
 
     for o in outcomes:
         if isinstance(o, tuple):
-            out.print(f"[bold]{escape(str(o[0]))}[/]  [bold red]无法审核：[/]{escape(o[1])}")
+            out.print(f"[bold red]无法审核：[/]{escape(o[1])}")
         else:
             render_reports([o], out)
     if len(outcomes) > 1:
