@@ -6,6 +6,7 @@ A rule added to rules.yaml without a case here fails ``test_every_rule_has_a_cas
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -30,6 +31,38 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
         {"values": {"returned_to_treasury": "3.261"}},
         "returned_to_treasury",
         {"values": {"nontax_plan": "0.2000"}},
+    ),
+    "form.sign": ({"values": {"temp_payment_new": "-3.00"}}, "temp_payment_new", {"values": {"temp_payment_new": "0"}}),
+    "form.part_of": ({"values": {"cash": "230.00"}}, "cash", {"values": {"cash": "36.80"}}),
+    "form.within_whole": (
+        {"table_edits": {"projects": {0: {"amount": "700.00"}}}},
+        ("projects", 0, "amount"),
+        {"table_edits": {"projects": {0: {"amount": "60.00"}}}},
+    ),
+    "form.pairs": (
+        {"values": {"other_fees_meeting_actual": "1.20"}},
+        "other_fees_meeting_actual",
+        {"values": {"other_fees_meeting_actual": "1.00"}},
+    ),
+    "form.same_fact": ({"values": {"vehicle_count": "3"}}, "vehicle_count", {"values": {"vehicle_count": "2"}}),
+    "form.year_dates": (
+        {"values": {"report_date": date(2023, 12, 31)}},
+        "report_date",
+        {"values": {"fill_date": date(2023, 12, 30)}},
+    ),
+    "form.list_count": (
+        {"values": {"internal_org_count": "4"}},
+        "internal_org_count",
+        {
+            "values": {
+                "internal_org_names": "办公室，法治督察股；公共法律服务管理股\n社区矫正管理股、人民参与和促进法治股"
+            }
+        },
+    ),
+    "form.copied_within": (
+        {"values": {"sangong_car_operation_actual": "3.12", "sangong_reception_actual": "0.45"}},
+        "sangong_car_operation_actual",
+        {"values": {"sangong_car_operation_actual": "3.12"}},
     ),
     "basic.staff": ({"values": {"staff_actual": "40"}}, "staff_actual", {"values": {"staff_actual": "32"}}),
     "basic.staff_split": ({"values": {"staff_admin": "20"}}, "staff_admin", {"values": {"staff_admin": None}}),
@@ -250,6 +283,11 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
         "final_income_total",
         {"previous": {"budget_income_total": "650.00"}},
     ),
+    "prev.copied": (
+        {"previous": {"sangong_car_operation_actual": "2.86", "sangong_reception_actual": "0.38"}},
+        "sangong_car_operation_actual",
+        {"previous": {"sangong_car_operation_actual": "2.86", "other_fees_meeting_actual": "0.70"}},
+    ),
     "prev.final_copied": (
         {"previous": {"final_income_fiscal": "598.20"}, "same_final": True},
         "final_income_total",
@@ -324,3 +362,11 @@ def test_rule_passes(rule_id: str):
     _, _, change = CASES[rule_id]
     _, report = _run(change)
     assert [t for t in report.flatten() if t[0] == rule_id] == []
+
+
+def test_year_left_at_last_years_value_points_at_the_year():
+    """年度 typed as last year while the dates say otherwise: one finding, on 年度."""
+    sub, report = _run({"values": {"year": "2022"}})
+    hits = [f for f in report.findings if f.rule_id == "form.year_dates"]
+    assert [f.cell for f in hits] == [sub.fields["year"].cell], report.flatten()
+    assert "2023" in hits[0].message and "沿用" in hits[0].message

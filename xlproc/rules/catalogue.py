@@ -22,7 +22,7 @@ import yaml
 
 from ..form.spec import FormSpec, SpecError, default_spec, templates_dir
 from ..results import SEVERITIES
-from . import builtin, plausibility  # noqa: F401 — registers the built-in rule types
+from . import builtin, copied, declared, plausibility  # noqa: F401 — registers the built-in rule types
 from .expr import Compiler
 from .types import TYPES, CheckRule, Rule, RuleInfo
 
@@ -166,5 +166,7 @@ def _compile_entry(cat: Catalogue, node: dict[str, Any], rid: str, spec: FormSpe
 def _reads_previous(rule: Rule) -> bool:
     if isinstance(rule, CheckRule):
         return bool(rule.prev_fields)
+    if getattr(rule, "reads_previous", False):
+        return True
     refs = [getattr(rule, "actual", ""), getattr(rule, "plan", "")]
     return any(isinstance(r, str) and r.startswith("prev.") for r in refs)
