@@ -1,4 +1,4 @@
-"""Build workbook_templates/report.docx, the docxtpl template of the narrative report.
+"""Build workbook_templates/zpb-2023/report.docx, the docxtpl template of the narrative report.
 
 Run: ``.venv/bin/python scripts/make_report_template.py`` (rewrites the file; the
 output is committed so a bureau can open it in Word/WPS and restyle it by hand).
@@ -31,7 +31,7 @@ from docx.shared import Cm, Pt
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "workbook_templates" / "report.docx"
+OUT = ROOT / "workbook_templates" / "zpb-2023" / "report.docx"
 
 BODY_FONT, H1_FONT, H2_FONT, TITLE_FONT = "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"
 FALLBACKS = {

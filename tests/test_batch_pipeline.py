@@ -222,7 +222,7 @@ def test_changed_rule_catalogue_reprocesses_unchanged_files(tmp_path: Path) -> N
     inbox.mkdir()
     shutil.copy(_sample("司法局"), inbox)
     rules = tmp_path / "rules.yaml"
-    shutil.copy(ROOT / "workbook_templates" / "rules.yaml", rules)
+    shutil.copy(ROOT / "workbook_templates" / "zpb-2023" / "rules.yaml", rules)
     options = BatchOptions(jobs=0, pipeline=PipelineOptions(rules_path=str(rules)))
     assert process_folder(inbox, tmp_path / "out", options).cached == 0
     assert process_folder(inbox, tmp_path / "out", options).cached == 1

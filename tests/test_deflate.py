@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xlproc.ooxml import deflate
 from xlproc.annotate import annotate_workbook
+from xlproc.ooxml import deflate
 from xlproc.reading.workbook import read_workbook
 from xlproc.rules import run_checks
 

@@ -27,8 +27,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_templates_and_entry_point(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for part in ("form.yaml", "rubric.yaml", "rules.yaml", "report.docx"):
-        assert f"xlproc/workbook_templates/{part}" in names, part
+    for part in ("pack.yaml", "form.yaml", "rubric.yaml", "rules.yaml", "report.yaml", "report.docx"):
+        assert f"xlproc/workbook_templates/zpb-2023/{part}" in names, part
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "xlproc = xlproc.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

@@ -300,8 +300,8 @@ def test_committed_template_is_the_script_output():
     spec = importlib.util.spec_from_file_location("make_report_template", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.build() == (TESTS.parent / "workbook_templates" / "report.docx").read_bytes(), (
-        "workbook_templates/report.docx is stale: run scripts/make_report_template.py"
+    assert module.build() == (TESTS.parent / "workbook_templates" / "zpb-2023" / "report.docx").read_bytes(), (
+        "workbook_templates/zpb-2023/report.docx is stale: run scripts/make_report_template.py"
     )
 
 

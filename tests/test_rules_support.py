@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from xlproc.form.compute import compute_value
+from xlproc.form.ops import compute_value
 from xlproc.form.spec import FormSpec, default_spec
 from xlproc.reading.workbook import read_workbook
 from xlproc.submission import CellProblem, FieldValue, Submission, TableData

@@ -122,7 +122,7 @@ class Submission:
 
     @property
     def department(self) -> str:
-        name = self.fields.get("dept_name")
+        name = self.fields.get(self.spec.department_field)
         return str(name.value).strip() if name is not None and name.value else ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,12 +8,13 @@ workbook is touched.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError as SpecError  # re-exported: callers import it from the spec
+from .ops import OPS, check_op, op_name
 from .rubric import Rubric, load_rubric
 from .rubric import RubricCategory as RubricCategory
 from .yamlfile import YamlContext as _Ctx
@@ -23,29 +24,17 @@ FIELD_TYPES = ("money", "percent", "count", "number", "text", "longtext", "date"
 NUMERIC_TYPES = ("money", "percent", "count", "number", "year")
 DEFAULT_UNITS = {"money": "万元", "percent": "%"}
 DEFAULT_DECIMALS = {"money": 2, "percent": 2, "count": 0, "number": 2, "year": 0}
-COMPUTE_OPS = (
-    "sum",
-    "sum_column",
-    "count_rows",
-    "count_nonblank",
-    "count_if",
-    "sum_if",
-    "count_between",
-    "ratio_pct",
-    "score_total",
-    "score_converted",
-)
 
 
 def templates_dir() -> Path:
-    """The folder holding form.yaml, rubric.yaml, rules.yaml and the report template.
+    """The folder of the default (newest installed) pack: form.yaml, rubric.yaml, rules.yaml …
 
-    Inside an installed wheel it is packaged as ``xlproc/workbook_templates``; in a
-    source checkout it is the repository's top-level ``workbook_templates``.
+    A shim kept for callers that predate packs; new code takes a ``FormPack``
+    (``xlproc.form.packs``) and uses its paths.
     """
-    package_root = Path(__file__).resolve().parent.parent
-    packaged = package_root / "workbook_templates"
-    return packaged if packaged.is_dir() else package_root.parent / "workbook_templates"
+    from .packs import default_pack
+
+    return default_pack().dir
 
 
 @dataclass(frozen=True)
@@ -63,6 +52,7 @@ class FieldSpec:
     enum: str | None = None
     compute: dict[str, Any] | None = None
     fixed: bool = False  # a constant the template writes (e.g. 满分), locked
+    fixed_value: Decimal | None = None  # that constant (a rubric grid's fixed column: the category's 满分)
 
     @property
     def is_input(self) -> bool:
@@ -158,6 +148,8 @@ class FormSpec:
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     source: Path | None = None
+    department_field: str = ""  # the field naming the department (pack.yaml department_field)
+    year_field: str = ""  # the field holding the year the form covers (pack.yaml year_field)
 
     def sheet(self, sheet_id: str) -> SheetSpec:
         for sheet in self.sheets:
@@ -202,9 +194,8 @@ def _field(ctx: _Ctx, node: Any, where: str, sheet: str, enums: dict[str, Any]) 
     compute = node.get("compute")
     if compute is not None:
         compute = ctx.mapping(compute, f"{where}.compute")
-        ops = [k for k in compute if k in COMPUTE_OPS]
-        if len(ops) != 1:
-            raise ctx.fail(f"{where}.compute", f"应恰有一个运算（可选：{', '.join(COMPUTE_OPS)}）")
+        if op_name(compute) is None:
+            raise ctx.fail(f"{where}.compute", f"应恰有一个运算（可选：{', '.join(OPS)}）")
     return FieldSpec(
         id=col.id,
         label=col.label,
@@ -240,6 +231,7 @@ def _grid(ctx: _Ctx, node: dict[str, Any], where: str, sheet: str, enums: dict, 
     total_label = str(node.get("total_label", f"{label.replace('（按功能分类）', '')}合计"))
     cells: list[FieldSpec] = []
     multi = len(columns) > 1
+    maxima = {c.id: c.max for c in rubric.categories} if node.get("rows_from") == "rubric" else {}
     for row in rows:
         for i, col in enumerate(columns):
             fixed = bool(columns_raw[i].get("fixed", False))
@@ -255,6 +247,7 @@ def _grid(ctx: _Ctx, node: dict[str, Any], where: str, sheet: str, enums: dict, 
                     hint=col.hint,
                     enum=col.enum,
                     fixed=fixed,
+                    fixed_value=maxima.get(row.id) if fixed else None,
                 )
             )
     if total:
@@ -363,35 +356,16 @@ def load_spec(path: Path | None = None, rubric_path: Path | None = None) -> Form
 
 
 def _check_references(ctx: _Ctx, spec: FormSpec) -> None:
-    """Every compute op must name fields / table columns that exist."""
-
-    def table_col(ref: Any, where: str) -> None:
-        if not isinstance(ref, str) or "." not in ref:
-            raise ctx.fail(where, f"应为 表格.列 形式：{ref!r}")
-        tid, cid = ref.split(".", 1)
-        if tid not in spec.tables:
-            raise ctx.fail(where, f"未知表格 {tid!r}")
-        try:
-            spec.tables[tid].column(cid)
-        except KeyError:
-            raise ctx.fail(where, f"表格 {tid} 没有列 {cid!r}") from None
-
+    """Every compute op must name fields / table columns that exist (ops.py checks each op)."""
     for f in spec.fields.values():
-        if not f.compute:
-            continue
-        where = f"字段 {f.id}.compute"
-        c = f.compute
-        for ref in c.get("sum", []) + c.get("ratio_pct", []):
-            if ref not in spec.fields:
-                raise ctx.fail(where, f"未知字段 {ref!r}")
-        for key in ("sum_column", "count_nonblank", "count_if", "sum_if", "count_between", "where"):
-            if key in c:
-                table_col(c[key], where)
-        if "count_rows" in c and c["count_rows"] not in spec.tables:
-            raise ctx.fail(where, f"未知表格 {c['count_rows']!r}")
+        if f.compute:
+            problem = check_op(f.compute, spec)
+            if problem:
+                raise ctx.fail(f"字段 {f.id}.compute", problem)
 
 
-@functools.lru_cache(maxsize=8)
 def default_spec() -> FormSpec:
-    """The packaged form spec, loaded once per process."""
-    return load_spec()
+    """The spec of the default (newest installed) pack. A shim: new code takes a ``FormPack``."""
+    from .packs import default_pack
+
+    return default_pack().spec

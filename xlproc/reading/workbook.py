@@ -9,6 +9,7 @@ from the inputs, never taken from the file's cache.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from typing import Any
 import python_calamine as calamine
 
 from ..errors import WorkbookError
-from ..form.compute import compute_value
 from ..form.layout import col_letter
-from ..form.spec import FieldSpec, FormSpec, TableSpec, default_spec
+from ..form.ops import compute_value
+from ..form.packs import FormPack, editions_text, find_pack
+from ..form.spec import FieldSpec, FormSpec, TableSpec
 from ..submission import CellProblem, FieldValue, Submission, TableData
 from ..template.build import META_SHEET, field_name, table_name
 from .numbers import parse_cell
@@ -56,13 +58,30 @@ class _Sheets:
         return out + [None] * (width - len(out))
 
 
-def _check_form(pkg: Package, sheets: _Sheets, spec: FormSpec) -> tuple[str, str]:
+def _edition(pkg: Package, sheets: _Sheets, title: str) -> tuple[str, str]:
+    """The form id and version the workbook names in its hidden ``_form`` sheet."""
     if META_SHEET not in pkg.sheets:
+        raise WorkbookError(pkg.path, f"不是本系统下发的{title}（缺少表单标识）。请使用 xlproc template 生成的模板填报")
+    return str(sheets.value(META_SHEET, 0, 1) or ""), str(sheets.value(META_SHEET, 1, 1) or "")
+
+
+def _choose_spec(pkg: Package, sheets: _Sheets, packs: Iterable[FormPack | Path | str]) -> FormSpec:
+    """The spec of the workbook's own edition, among ``packs`` and the installed packs."""
+    form_id, version = _edition(pkg, sheets, "自评表")
+    pack = find_pack(form_id, version, packs)
+    if pack is None:
         raise WorkbookError(
-            pkg.path, f"不是本系统下发的{spec.title}（缺少表单标识）。请使用 xlproc template 生成的模板填报"
+            pkg.path,
+            f"表单版本未知：该文件为“{form_id or '未知'}” {version or '未知'} 版，"
+            f"本系统没有该版本的表单包（已安装：{editions_text(packs)}）。"
+            "请使用财政局下发的模板填报，或用 --pack 指定该版本的表单包",
+            sheet=META_SHEET,
         )
-    form_id = str(sheets.value(META_SHEET, 0, 1) or "")
-    version = str(sheets.value(META_SHEET, 1, 1) or "")
+    return pack.spec
+
+
+def _check_form(pkg: Package, sheets: _Sheets, spec: FormSpec) -> tuple[str, str]:
+    form_id, version = _edition(pkg, sheets, spec.title)
     if form_id != spec.form_id:
         raise WorkbookError(
             pkg.path, f"表单类型不符：该文件是“{form_id or '未知'}”，应为“{spec.form_id}”", sheet=META_SHEET
@@ -168,21 +187,31 @@ def _field_refs(pkg: Package, spec: FormSpec, plan: list[_FieldPlan]) -> dict[st
     return refs
 
 
-def read_workbook(path: Path, spec: FormSpec | None = None, data: bytes | None = None) -> Submission:
+def read_workbook(
+    path: Path,
+    spec: FormSpec | None = None,
+    data: bytes | None = None,
+    *,
+    packs: Iterable[FormPack | Path | str] = (),
+) -> Submission:
     """Read a filled workbook. Raises WorkbookError (Chinese message) when it cannot be read.
 
+    Without ``spec`` the workbook is read with the pack of its own edition (form id and
+    version in its ``_form`` sheet), looked up among ``packs`` (``--pack`` folders)
+    and the installed packs; with ``spec`` it must be that edition.
     ``data`` is the file's content when the caller already has it (a batch hashes it).
 
     Problems with individual cells (text in a number cell, a value not in a dropdown)
     do not raise: they are kept on the Submission for the checks to report.
     """
-    spec = spec or default_spec()
     pkg = open_package(Path(path), data)
     try:
         book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
     except Exception as exc:  # calamine's own errors: encrypted parts, broken XML …
         raise WorkbookError(pkg.path, f"文件已损坏，无法读取（{exc}）") from None
     sheets = _Sheets(book, pkg, {})
+    if spec is None:
+        spec = _choose_spec(pkg, sheets, packs)
     form_id, version = _check_form(pkg, sheets, spec)
 
     problems: list[CellProblem] = []

@@ -1,4 +1,4 @@
-"""Per-district report settings (workbook_templates/report.yaml) as a frozen dataclass.
+"""Per-district report settings (a pack's report.yaml) as a frozen dataclass.
 
 A bureau edits report.yaml, not code, to name the documents its report is based on,
 to choose whether expenditure classes of zero are listed, to switch the charts off or

@@ -1,4 +1,4 @@
-"""Load, validate and compile the rule catalogue (workbook_templates/rules.yaml).
+"""Load, validate and compile the rule catalogue (a pack's rules.yaml, workbook_templates/<pack>/).
 
 The catalogue is data a finance bureau edits: one entry per rule with a stable id,
 a severity, a Chinese title, a type (``check`` for an expression rule, or a

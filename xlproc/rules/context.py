@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..form.ops import op_interval
 from ..form.spec import FieldSpec, FormSpec
 from ..results import CellRef
 from ..submission import Submission
@@ -199,53 +200,19 @@ class Context:
         return self.num(field_id)
 
     def _evaluate(self, f: FieldSpec) -> Num:
-        c = f.compute or {}
-        if "sum" in c:
-            return num_sum(self._part(p) for p in c["sum"])
-        if "sum_column" in c:
-            t, col = c["sum_column"].split(".", 1)
-            return num_sum(n for n in self.column_nums(t, col) if n is not None)
-        if "count_rows" in c:
-            return Num.exact(self.row_count(c["count_rows"]))
-        if "count_nonblank" in c:
-            t, col = c["count_nonblank"].split(".", 1)
-            return Num.exact(sum(1 for v in self.column(t, col) if v is not None))
-        if "count_if" in c:
-            t, col = c["count_if"].split(".", 1)
-            return Num.exact(sum(1 for v in self.column(t, col) if v == c["equals"]))
-        if "sum_if" in c:
-            t, col = c["sum_if"].split(".", 1)
-            _, where = c["where"].split(".", 1)
-            keys = self.column(t, where)
-            return num_sum(n for n, k in zip(self.column_nums(t, col), keys, strict=True) if n and k == c["equals"])
-        if "count_between" in c:
-            t, col = c["count_between"].split(".", 1)
-            lo = None if c.get("min") is None else Decimal(str(c["min"]))
-            hi = None if c.get("max") is None else Decimal(str(c["max"]))
-            return Num.exact(
-                sum(1 for v in self.column(t, col) if _finite(v) and (lo is None or v >= lo) and (hi is None or v < hi))
-            )
-        if "ratio_pct" in c:
-            num, den = (self._ratio_operand(x) for x in c["ratio_pct"])
-            return (num / den).pct()
-        if "score_total" in c:
-            parts = []
-            for cat in self.spec.rubric.categories:
-                n = self._part(f"score_{cat.id}_score")
-                parts.append(-n if cat.kind == "deduction" else n)
-            return num_sum(parts)
-        if "score_converted" in c:
-            base = sum(
-                (
-                    cat.max
-                    for cat in self.spec.rubric.categories
-                    if cat.kind == "score" and self.fields[f"score_{cat.id}_applicable"].value != "否"
-                ),
-                Decimal(0),
-            )
-            total = self.computed("score_total")
-            return (total / Num.exact(base)).pct()
-        raise Skip
+        return op_interval(f.compute or {}, self)
+
+    # the interval face of the compute ops (form/ops.py) calls these
+    exact = staticmethod(Num.exact)
+    total = staticmethod(num_sum)
+    part = _part
+
+    def raw(self, field_id: str) -> Any:
+        fv = self.fields.get(field_id)
+        return None if fv is None else fv.value
+
+    def ratio_operand(self, field_id: str) -> Num:
+        return self._ratio_operand(field_id)
 
     def _ratio_operand(self, field_id: str) -> Num:
         fs = self.spec.fields[field_id]

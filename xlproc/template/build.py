@@ -16,8 +16,8 @@ from typing import Any
 
 import xlsxwriter
 
-from ..form.formulas import excel_formula
 from ..form.layout import VALUE_COL, Layout, build_layout, col_letter
+from ..form.ops import op_formula
 from ..form.spec import Block, ColumnSpec, FieldSpec, FormSpec, SheetSpec, default_spec
 from ..io.atomic import atomic_path
 
@@ -171,17 +171,15 @@ class _Writer:
     def write_field_value(self, ws, sheet: SheetSpec, f: FieldSpec, prefill: dict[str, Any]) -> None:
         _, row, col = self.layout.cells[f.id]
         if f.compute:
-            ws.write_formula(row, col, excel_formula(f.compute, self.spec, self.layout), self.computed_fmt(f), "")
+            ws.write_formula(row, col, op_formula(f.compute, self.spec, self.layout), self.computed_fmt(f), "")
         elif f.fixed:
-            ws.write_number(row, col, float(self._fixed_value(f)), self.computed_fmt(f))
+            if f.fixed_value is None:
+                ws.write_blank(row, col, None, self.computed_fmt(f))
+            else:
+                ws.write_number(row, col, float(f.fixed_value), self.computed_fmt(f))
         else:
             self.write_input(ws, row, col, f, prefill.get(f.id))
         self.wb.define_name(field_name(f.id), f"='{sheet.name}'!${col_letter(col)}${row + 1}")
-
-    def _fixed_value(self, f: FieldSpec):
-        # The only fixed cells are rubric 满分 values: score_<category>_max.
-        cat_id = f.id.removeprefix("score_").removesuffix("_max")
-        return next(c.max for c in self.spec.rubric.categories if c.id == cat_id)
 
 
 def _write_fields_block(w: _Writer, ws, sheet: SheetSpec, block: Block, row: int, prefill: dict) -> None:
@@ -326,10 +324,10 @@ def write_template(
         if f is None or not f.is_input:
             raise KeyError(f"not an input field: {fid!r}")
         prefill[fid] = value
-    if year is not None:
-        prefill["year"] = int(year)
-    if department:
-        prefill["dept_name"] = department
+    if year is not None and spec.year_field:
+        prefill[spec.year_field] = int(year)
+    if department and spec.department_field:
+        prefill[spec.department_field] = department
     path = Path(path)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(
