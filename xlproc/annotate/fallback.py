@@ -8,6 +8,7 @@ so nothing of theirs is ever dropped silently.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import xlsxwriter
@@ -20,38 +21,44 @@ from .results_sheet import HEADERS, RESULTS_SHEET, WIDTHS, finding_key, status_o
 def write_review_workbook(target: Path, report: CheckReport, source: Path) -> Path:
     """Write the findings of ``report`` as a standalone 审核意见 workbook."""
     with atomic_path(Path(target)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp))
-        ws = wb.add_worksheet(RESULTS_SHEET)
-        wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center"})
-        note = wb.add_format({"bold": True, "text_wrap": True})
-        ws.merge_range(
-            0,
-            0,
-            0,
-            7,
-            f"原工作簿“{Path(source).name}”无法在保留全部内容的前提下直接批注，审核意见另行列出。"
-            + summary_text(report),
-            note,
-        )
-        ws.set_row(0, 48)
-        for i, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
-            ws.write(1, i, h, head)
-            ws.set_column(i, i, w, None, {"hidden": h == "键"})
-        for n, f in enumerate(report.findings, start=1):
-            values = (
-                n,
-                SEVERITY_LABELS[f.severity],
-                f.rule_id,
-                f.sheet,
-                f.cell,
-                f.message,
-                status_of(f),
-                f.explanation,
-                finding_key(f),
-            )
-            for i, v in enumerate(values):
-                ws.write(n + 1, i, v, wrap)
-        ws.freeze_panes(2, 0)
-        wb.close()
+        tmp.write_bytes(review_workbook_bytes(report, Path(source).name))
     return Path(target)
+
+
+def review_workbook_bytes(report: CheckReport, source_name: str) -> bytes:
+    """The standalone 审核意见 workbook listing the findings of ``report``, as bytes."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = wb.add_worksheet(RESULTS_SHEET)
+    wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
+    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center"})
+    note = wb.add_format({"bold": True, "text_wrap": True})
+    ws.merge_range(
+        0,
+        0,
+        0,
+        7,
+        f"原工作簿“{source_name}”无法在保留全部内容的前提下直接批注，审核意见另行列出。" + summary_text(report),
+        note,
+    )
+    ws.set_row(0, 48)
+    for i, (h, w) in enumerate(zip(HEADERS, WIDTHS, strict=True)):
+        ws.write(1, i, h, head)
+        ws.set_column(i, i, w, None, {"hidden": h == "键"})
+    for n, f in enumerate(report.findings, start=1):
+        values = (
+            n,
+            SEVERITY_LABELS[f.severity],
+            f.rule_id,
+            f.sheet,
+            f.cell,
+            f.message,
+            status_of(f),
+            f.explanation,
+            finding_key(f),
+        )
+        for i, v in enumerate(values):
+            ws.write(n + 1, i, v, wrap)
+    ws.freeze_panes(2, 0)
+    wb.close()
+    return buffer.getvalue()

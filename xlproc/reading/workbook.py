@@ -19,7 +19,7 @@ import python_calamine as calamine
 from ..errors import WorkbookError
 from ..form.layout import col_letter
 from ..form.ops import compute_value
-from ..form.packs import FormPack, editions_text, find_pack
+from ..form.packs import FormPack, editions_text, find_pack, installed_packs, load_pack
 from ..form.spec import FieldSpec, FormSpec, TableSpec
 from ..submission import CellProblem, FieldValue, Submission, TableData
 from ..template.build import META_SHEET, field_name, table_name
@@ -70,12 +70,14 @@ def _choose_spec(pkg: Package, sheets: _Sheets, packs: Iterable[FormPack | Path 
     form_id, version = _edition(pkg, sheets, "自评表")
     pack = find_pack(form_id, version, packs)
     if pack is None:
+        installed = editions_text(packs)
+        known = [p if isinstance(p, FormPack) else load_pack(p) for p in packs] + list(installed_packs())
+        if any(p.form_id == form_id for p in known):
+            message = f"表单版本不符：该文件为 {version or '未知'} 版，本系统已安装的版本为 {installed}"
+        else:
+            message = f"表单类型不符：该文件是“{form_id or '未知'}”，本系统已安装的表单为 {installed}"
         raise WorkbookError(
-            pkg.path,
-            f"表单版本未知：该文件为“{form_id or '未知'}” {version or '未知'} 版，"
-            f"本系统没有该版本的表单包（已安装：{editions_text(packs)}）。"
-            "请使用财政局下发的模板填报，或用 --pack 指定该版本的表单包",
-            sheet=META_SHEET,
+            pkg.path, message + "。请使用财政局下发的新模板重新填报，或用 --pack 指定该版本的表单包", sheet=META_SHEET
         )
     return pack.spec
 

@@ -214,6 +214,10 @@ class ReportRenderer:
 
     def render(self, sub: Submission, out: Path, report: CheckReport | None = None) -> Path:
         """Render ``sub`` (with the 审核情况 appendix when ``report`` is given) to ``out`` atomically."""
+        return write_bytes(Path(out), self.render_docx(sub, report))
+
+    def render_docx(self, sub: Submission, report: CheckReport | None = None) -> bytes:
+        """The report of ``sub`` (with the 审核情况 appendix when ``report`` is given) as .docx bytes."""
         ctx = self.context(sub, report)
         for name in ("expenditure", "scores"):
             if name not in self._charts:  # this template has no picture for it: skip drawing
@@ -222,7 +226,7 @@ class ReportRenderer:
         for name in ("expenditure", "scores"):
             if name not in images:  # no CJK font: leave the picture out rather than show tofu
                 ctx["charts"][name] = False
-        return write_bytes(Path(out), self.render_bytes(ctx, images))
+        return self.render_bytes(ctx, images)
 
 
 def convert_to_pdf(docx: Path, pdf: Path | None = None) -> Path:
