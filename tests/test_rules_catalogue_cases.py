@@ -105,7 +105,7 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
     ),
     "sangong.within_budget": (
         {"values": {"sangong_car_operation_actual": "3.60"}},
-        "sangong_total_actual",
+        "sangong_car_operation_actual",  # the row that carries the excess (culprit.py)
         {"values": {"sangong_car_operation_actual": "3.10"}},
     ),
     "sangong.row_within_budget": (
@@ -175,7 +175,7 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
     ),
     "final.share_total": (
         {"values": {"final_exp_208_share": "8.94"}},
-        "final_exp_201_share",
+        "final_exp_208_share",  # the transposed share itself (culprit.py), not the first share
         {"values": {"final_exp_208_share": "8.50"}},
     ),  # Σ 100.01
     "finance.assets_sum": ({"values": {"assets_total": "230.00"}}, "assets_total", {"values": {"other_assets": None}}),

@@ -48,6 +48,7 @@ class Context:
         self._columns: dict[tuple[str, str], list[Any]] = {}
         self._column_nums: dict[tuple[str, str], list[Num | None]] = {}
         self.bad_columns = {p.field_id for p in sub.problems if "." in p.field_id}
+        self.failed: list[tuple[Any, Any]] = []  # (expression rule, its finding): culprit.py
 
     # -- single fields ------------------------------------------------------------
 

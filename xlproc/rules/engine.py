@@ -12,6 +12,7 @@ from ..results import CheckReport, Finding
 from ..submission import Submission
 from .catalogue import Catalogue, load_catalogue
 from .context import Context
+from .culprit import locate_culprits
 
 _DEFAULT: dict[int, tuple[FormSpec, Catalogue]] = {}
 
@@ -32,6 +33,8 @@ def run_checks(sub: Submission, catalogue: Catalogue | None = None, previous: Su
     findings: list[Finding] = []
     for rule in catalogue.rules:
         rule.run(ctx, findings)
+    if ctx.failed:
+        locate_culprits(ctx, catalogue, findings)
     rules_run = catalogue.rule_ids
     if previous is not None:
         findings += _run_previous(ctx, previous, catalogue)

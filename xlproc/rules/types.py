@@ -18,6 +18,7 @@ from ..results import CellRef, Finding
 from .context import Context
 from .expr import Compiled, Compiler, ExprError, Missing, Skip
 from .intervals import Num, Undefined
+from .linear import Linear, linearize, rule_inputs
 from .messages import (
     COMPARISON_NAMES,
     check_template,
@@ -185,6 +186,8 @@ class CheckRule(Rule):
         self.fields = fields
         self.columns = assertion.columns + ([] if when is None else when.columns)
         self.prev_fields = assertion.prev_fields + ([] if when is None else when.prev_fields)
+        self.linear: list[Linear] | None = None  # the assertion as linear relations (culprit.py)
+        self.inputs: frozenset = frozenset()  # every input cell read, computed fields expanded
 
     def run(self, ctx: Context, out: list[Finding]) -> None:
         try:
@@ -197,7 +200,9 @@ class CheckRule(Rule):
         except Missing as m:
             out.append(self.missing(ctx, m.field_id))
             return
-        out.append(self._fail(ctx))
+        finding = self._fail(ctx)
+        out.append(finding)
+        ctx.failed.append((self, finding))
 
     def _fail(self, ctx: Context) -> Finding:
         sides: dict[str, Any] = {}
@@ -281,4 +286,8 @@ def build_check(info: RuleInfo, params: dict[str, Any], spec: FormSpec, compiler
     bad = check_template(message, lambda n: field_placeholder_ok(n, spec.fields, COMPARISON_NAMES))
     if bad:
         raise fail(f"message 中的未知占位符 {{{bad}}}")
-    return CheckRule(info, assertion, when, message, check_locate(spec, params.get("locate"), fail))
+    rule = CheckRule(info, assertion, when, message, check_locate(spec, params.get("locate"), fail))
+    if not assertion.prev_fields:
+        rule.linear = linearize(str(params["assert"]), spec, compiler.grids)
+        rule.inputs = rule_inputs(rule.fields, rule.columns, spec)
+    return rule
