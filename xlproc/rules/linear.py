@@ -105,6 +105,9 @@ def _field(fid: str, coef: Decimal, terms: dict[Key, Decimal], spec: FormSpec) -
     if "sum" in c:
         for p in c["sum"]:
             _field(p, coef, terms, spec)
+    elif isinstance(c.get("difference"), list) and len(c["difference"]) == 2:
+        _field(c["difference"][0], coef, terms, spec)
+        _field(c["difference"][1], -coef, terms, spec)
     elif "sum_column" in c:
         _add(terms, tuple(c["sum_column"].split(".", 1)), coef)
     elif "score_total" in c:
@@ -176,7 +179,7 @@ def rule_inputs(field_ids: list[str], columns: list[str], spec: FormSpec) -> fro
         if not c:
             keys.add(fid)
             continue
-        todo += list(c.get("sum", [])) + list(c.get("ratio_pct", []))
+        todo += list(c.get("sum", [])) + list(c.get("ratio_pct", [])) + list(c.get("difference", []))
         for op in ("sum_column", "count_nonblank", "count_if", "count_between", "sum_if", "where"):
             if isinstance(c.get(op), str):
                 keys.add(tuple(c[op].split(".", 1)))
