@@ -48,7 +48,7 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
     "form.year_dates": (
         {"values": {"report_date": date(2023, 12, 31)}},
         "report_date",
-        {"values": {"fill_date": date(2023, 12, 30)}},
+        {"values": {"fill_date": date(2024, 12, 30)}},
     ),
     "form.list_count": (
         {"values": {"internal_org_count": "4"}},
