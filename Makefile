@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean samples
+.PHONY: demo test lint bench clean samples serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 	rm -rf out/demo
 	# exit code 1 = findings or failed files, expected: the samples carry deliberate mistakes
 	$(BIN)/xlproc batch samples/inbox -o out/demo --previous samples/previous || [ $$? -eq 1 ]
+
+# The web portal with a demo round from samples/ (accounts printed once), on 127.0.0.1 only.
+serve: $(STAMP)
+	$(BIN)/xlproc serve --data out/serve --demo samples --host 127.0.0.1 --port $${PORT:-8000}
 
 test: $(STAMP)
 	$(BIN)/ruff check xlproc tests benchmarks scripts

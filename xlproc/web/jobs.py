@@ -1,0 +1,217 @@
+"""Every call from the portal into the checking library, and the pool that runs them.
+
+Functions here run in worker processes (or on a Dask cluster): they take and return
+plain data (bytes, dicts), never database objects, so they pickle. The web layer calls
+nothing else of ``xlproc`` — when the library's interfaces change, this is the one
+module to adapt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PACK = "default"
+RESULTS_SHEET_NAME = "审核结果"
+
+
+def available_packs() -> dict[str, str]:
+    """Form packs a round can use: id → label."""
+    from ..form.spec import default_spec
+
+    spec = default_spec()
+    return {DEFAULT_PACK: f"{spec.title}（{spec.version} 版）" if getattr(spec, "title", "") else f"{spec.version} 版"}
+
+
+def _pipeline(pack: str, *, report: bool = False):
+    from ..pipeline import PipelineOptions, cached_pipeline
+
+    return cached_pipeline(PipelineOptions(report=report))
+
+
+def warm_up() -> int:
+    """Build the pipeline in a worker before the first upload arrives."""
+    _pipeline(DEFAULT_PACK)
+    return os.getpid()
+
+
+def _safe_name(name: str) -> str:
+    from ..pipeline import safe_folder_name
+
+    return safe_folder_name(Path(name).stem) + ".xlsx"
+
+
+@dataclass
+class Checked:
+    """What one upload became: findings as plain data and the annotated workbook's bytes."""
+
+    status: str  # ok | failed
+    error: str = ""
+    department: str = ""
+    counts: dict[str, int] | None = None
+    figures: dict[str, Any] | None = None
+    findings: list[dict[str, Any]] | None = None
+    notes: list[str] | None = None
+    annotated: bytes | None = None
+    annotated_name: str = ""
+    elapsed_ms: float = 0.0
+
+
+def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None = None) -> Checked:
+    """Check and annotate one uploaded workbook exactly as ``xlproc batch`` does one file."""
+    from ..pipeline import process_file
+
+    pipeline = _pipeline(pack)
+    with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
+        src = Path(tmp) / _safe_name(filename)
+        src.write_bytes(data)
+        prev_path = None
+        if previous is not None:
+            prev_path = Path(tmp) / "上年.xlsx"
+            prev_path.write_bytes(previous)
+        out = Path(tmp) / "out"
+        r = process_file(src, out, pipeline, prev_path, source=filename, data=data)
+        if not r.ok:
+            return Checked("failed", error=r.error, elapsed_ms=r.elapsed_ms)
+        annotated = out / r.outputs["annotated"] if "annotated" in r.outputs else None
+        return Checked(
+            "ok",
+            department=r.department,
+            counts=dict(r.counts),
+            figures=dict(r.figures),
+            findings=list(r.findings),
+            notes=list(r.notes),
+            annotated=annotated.read_bytes() if annotated else None,
+            annotated_name=annotated.name if annotated else "",
+            elapsed_ms=r.elapsed_ms,
+        )
+
+
+def render_report(data: bytes, filename: str, pack: str, final: bool = False) -> bytes:
+    """The narrative report (.docx) of a workbook: the draft, or the final one on acceptance."""
+    from ..pipeline import check_workbook
+    from ..report import ReportRenderer
+
+    pipeline = _pipeline(pack)
+    with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
+        src = Path(tmp) / _safe_name(filename)
+        src.write_bytes(data)
+        sub, _report, _used, _note = check_workbook(src, pipeline.catalogue, None, data)
+        out = ReportRenderer().render(sub, Path(tmp) / "report.docx")
+        return out.read_bytes()
+
+
+def blank_workbook(pack: str, year: int, department: str) -> bytes:
+    """The blank form with the year and the department's name filled in."""
+    from ..template import write_template
+
+    with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
+        return write_template(Path(tmp) / "form.xlsx", year=year, department=department).read_bytes()
+
+
+def results_sheet(data: bytes) -> list[list[str]]:
+    """The 审核结果 sheet of a workbook as rows of text (for tests and the reader check)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    if RESULTS_SHEET_NAME not in wb.sheet_names:
+        return []
+    return [[str(c) for c in row] for row in wb.get_sheet_by_name(RESULTS_SHEET_NAME).to_python()]
+
+
+@dataclass
+class RoundRun:
+    """The outputs of a whole round run through ``xlproc batch``'s ``process_folder``."""
+
+    results: dict[str, dict[str, Any]]  # input name → FileResult as a dict
+    summary: bytes
+    archive: bytes
+
+
+def run_round(
+    inputs: list[tuple[str, bytes]],
+    extras: list[tuple[str, bytes]],
+    pack: str,
+    jobs: int | None,
+    scheduler: str | None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RoundRun:
+    """Run ``process_folder`` over the round's latest workbooks (name → bytes).
+
+    ``extras`` are files added to the archive as they are (the final reports). Runs in
+    a thread of the server; ``process_folder`` starts its own pool or uses Dask.
+    """
+    from ..batch import SUMMARY_NAME, BatchOptions, process_folder
+    from ..pipeline import PipelineOptions
+
+    with tempfile.TemporaryDirectory(prefix="xlproc-round-") as tmp:
+        inbox, outbox = Path(tmp) / "inbox", Path(tmp) / "outbox"
+        inbox.mkdir()
+        for name, data in inputs:
+            (inbox / name).write_bytes(data)
+
+        def progress(event: Any) -> None:
+            if on_progress is not None and getattr(event, "phase", "process") == "process":
+                on_progress(int(getattr(event, "done", 0)), int(getattr(event, "total", 0)))
+
+        options = BatchOptions(jobs=jobs, scheduler=scheduler, pipeline=PipelineOptions(report=True))
+        batch = process_folder(inbox, outbox, options, on_progress=progress)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(outbox.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    zf.write(path, path.relative_to(outbox).as_posix())
+            for name, data in extras:
+                zf.writestr(name, data)
+        summary = (outbox / SUMMARY_NAME).read_bytes() if (outbox / SUMMARY_NAME).exists() else b""
+        return RoundRun({r.source: r.to_dict() for r in batch.results}, summary, buf.getvalue())
+
+
+class Workers:
+    """Runs the functions above outside the event loop: a process pool, or a Dask cluster."""
+
+    def __init__(self, jobs: int | None = None, scheduler: str | None = None):
+        self.jobs, self.scheduler = jobs, scheduler
+        self._executor: Executor | None = None
+        self._client: Any = None
+
+    def start(self) -> None:
+        if self._executor is not None:
+            return
+        if self.scheduler:
+            from distributed import Client
+
+            self._client = Client(self.scheduler)
+            self._executor = self._client.get_executor()
+        elif self.jobs == 0:
+            self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="xlproc-check")
+        else:
+            n = self.jobs or os.cpu_count() or 1
+            # spawn: the server process has threads; forking it could copy a held lock
+            self._executor = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"))
+            for f in [self._executor.submit(warm_up) for _ in range(n)]:
+                f.result()
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._executor is None:
+            self.start()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None

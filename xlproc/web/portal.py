@@ -1,0 +1,173 @@
+"""What every request needs: the database, the file store, the workers, the signed-in user,
+CSRF checks and page rendering."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DB
+from starlette.datastructures import FormData
+
+from .db import Database
+from .jobs import Workers
+from .models import ADMIN, DEPARTMENT, REVIEWER, ROLE_LABELS, Session, User
+from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, LoginLimiter, new_token, same_token, token_hash
+from .settings import Settings
+from .status import STATUS_CLASS
+from .storage import BlobStore
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _local(dt: datetime | None) -> str:
+    """A time as the bureau reads it (China Standard Time, UTC+8)."""
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (dt.astimezone(UTC) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+
+class Portal:
+    """The application's state (one per app)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        Path(settings.data).mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.database_url)
+        self.blobs = BlobStore(settings.blobs)
+        self.workers = Workers(settings.jobs, settings.scheduler)
+        self.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["local"] = _local
+        self.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_CLASS=STATUS_CLASS, CSRF_FIELD=CSRF_FIELD)
+
+    # --- pages ------------------------------------------------------------------
+
+    def page(self, request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+        token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None) or new_token()
+        html = self.env.get_template(name).render(
+            request=request, user=getattr(request.state, "user", None), csrf=token, **ctx
+        )
+        resp = HTMLResponse(html, status_code=status_code)
+        if request.cookies.get(CSRF_COOKIE) != token:
+            self.set_cookie(resp, CSRF_COOKIE, token, max_age=None, samesite="strict")
+        return resp
+
+    def set_cookie(self, resp: Response, name: str, value: str, max_age: int | None, samesite: str = "lax") -> None:
+        resp.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            samesite=samesite,
+            secure=self.settings.secure_cookies,
+            path="/",
+        )
+
+    # --- sessions ---------------------------------------------------------------
+
+    def open_session(self, db: DB, user: User) -> str:
+        token = new_token()
+        expires = datetime.now(UTC) + timedelta(hours=self.settings.session_hours)
+        db.add(Session(token_hash=token_hash(token), user_id=user.id, expires_at=expires))
+        return token
+
+    def user_of(self, db: DB, request: Request) -> User | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        row = db.get(Session, token_hash(token))
+        if row is None:
+            return None
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        if expires < datetime.now(UTC):
+            db.delete(row)
+            return None
+        user = db.get(User, row.user_id)
+        return user if user is not None and user.active else None
+
+    def close_session(self, db: DB, request: Request) -> None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            row = db.get(Session, token_hash(token))
+            if row is not None:
+                db.delete(row)
+
+
+def portal(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+def address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+class LoginRequired(Exception):
+    """No signed-in user: the handler redirects to the login page."""
+
+
+def require(db: DB, request: Request, *roles: str) -> User:
+    """The signed-in user, who must have one of ``roles`` (403 otherwise)."""
+    user = portal(request).user_of(db, request)
+    if user is None:
+        raise LoginRequired()
+    request.state.user = user
+    if roles and user.role not in roles:
+        raise HTTPException(403, "您的账号无权访问此页面")
+    return user
+
+
+STAFF = (ADMIN, REVIEWER)
+ANYONE = (ADMIN, REVIEWER, DEPARTMENT)
+
+
+async def checked_form(request: Request, max_files: int = 1) -> FormData:
+    """The POSTed form, after its CSRF token was checked against the cookie (403 otherwise)."""
+    limit = portal(request).settings.max_request
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise HTTPException(413, f"上传内容过大，超过服务器上限 {limit / 1048576:.0f} MB")
+    form = await request.form(max_files=max_files, max_fields=50)
+    if not same_token(str(form.get(CSRF_FIELD) or ""), request.cookies.get(CSRF_COOKIE)):
+        raise HTTPException(403, "页面已过期或请求来源不明（安全校验失败），请刷新页面后重试")
+    return form
+
+
+def download(data: bytes, filename: str, media_type: str) -> Response:
+    """A file download with its Chinese name (RFC 6266 filename*)."""
+    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._-" else "_" for c in filename)
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type=media_type, headers=headers)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
+
+
+def one(db: DB, model: Any, **where: Any) -> Any:
+    """The row matching ``where`` or a 404."""
+    q = select(model)
+    for k, v in where.items():
+        q = q.where(getattr(model, k) == v)
+    row = db.scalar(q)
+    if row is None:
+        raise HTTPException(404, "未找到该页面或文件")
+    return row

@@ -1,0 +1,192 @@
+"""A department's pages: its rounds, the blank form, uploading, and every submission of its own."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session as DB
+from starlette.datastructures import UploadFile
+
+from .. import jobs
+from ..models import DEPARTMENT, Department, Round, Submission, User
+from ..portal import ANYONE, DOCX, XLSX, address, checked_form, download, one, portal, require
+from ..service import (
+    apply_checked,
+    audit,
+    decisions_of,
+    is_member,
+    latest_decision,
+    previous_year_workbook,
+    record_upload,
+    refuse_reason,
+    rounds_of,
+    store,
+    submissions_of,
+)
+from ..status import status_of
+
+router = APIRouter()
+SEVERITY_LABELS = {"error": "强制性", "warning": "提示性", "info": "提示信息"}
+
+
+def own_round(db: DB, user: User, round_id: int) -> Round:
+    """A round the department takes part in (404 for any other, whether it exists or not)."""
+    round_ = db.get(Round, round_id)
+    if round_ is None or user.department_id is None or not is_member(db, round_id, user.department_id):
+        raise HTTPException(404, "未找到该页面或文件")
+    return round_
+
+
+def visible_submission(db: DB, user: User, submission_id: int) -> Submission:
+    """A submission the user may see: a department only its own (404 otherwise, never 403)."""
+    sub = db.get(Submission, submission_id)
+    if sub is None or (user.role == DEPARTMENT and sub.department_id != user.department_id):
+        raise HTTPException(404, "未找到该页面或文件")
+    return sub
+
+
+def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Findings grouped by sheet (workbook order of first appearance), severest first within."""
+    rank = {"error": 0, "warning": 1, "info": 2}
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        groups[f.get("sheet") or "（整个工作簿）"].append(f)
+    return [(sheet, sorted(items, key=lambda f: rank.get(f.get("severity"), 3))) for sheet, items in groups.items()]
+
+
+@router.get("/dept")
+def department_home(request: Request):
+    p = portal(request)
+    with p.db.session() as db:
+        user = require(db, request, DEPARTMENT)
+        dept = db.get(Department, user.department_id)
+        rounds = []
+        for r in rounds_of(db, user.department_id):
+            subs = submissions_of(db, r.id, user.department_id)
+            decisions = decisions_of(db, [s.id for s in subs])
+            latest = subs[0] if subs else None
+            decision = decisions.get(latest.id, [None])[-1] if latest else None
+            rounds.append(
+                {
+                    "round": r,
+                    "latest": latest,
+                    "decision": decision,
+                    "status": status_of(latest, decision),
+                    "history": subs,
+                    "decisions": decisions,
+                }
+            )
+        return p.page(
+            request,
+            "department.html",
+            dept=dept,
+            rounds=rounds,
+            max_upload_mb=p.settings.max_upload / 1048576,
+            max_upload=p.settings.max_upload,
+        )
+
+
+@router.get("/dept/rounds/{round_id}/template")
+async def blank_template(request: Request, round_id: int):
+    p = portal(request)
+    with p.db.session() as db:
+        user = require(db, request, DEPARTMENT)
+        round_ = own_round(db, user, round_id)
+        dept = db.get(Department, user.department_id)
+        pack, year, name = round_.pack, round_.year, dept.name
+        audit(db, user, "download_template", f"round:{round_id}", "", address(request))
+    data = await p.workers.run(jobs.blank_workbook, pack, year, name)
+    return download(data, f"{year}年度部门整体绩效自评表_{jobs_safe(name)}.xlsx", XLSX)
+
+
+def jobs_safe(name: str) -> str:
+    return "".join(c for c in name if c not in '\\/:*?"<>|\x00').strip()[:80] or "部门"
+
+
+@router.post("/dept/rounds/{round_id}/upload")
+async def upload(request: Request, round_id: int):
+    p = portal(request)
+    form = await checked_form(request)
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        with p.db.session() as db:
+            require(db, request, DEPARTMENT)
+        raise HTTPException(400, "请选择要上传的 .xlsx 工作簿")
+    data = await file.read()
+    filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    with p.db.session() as db:
+        user = require(db, request, DEPARTMENT)
+        round_ = own_round(db, user, round_id)
+        sub = record_upload(db, p.blobs, user, round_, user.department_id, filename, data)
+        audit(db, user, "upload", f"submission:{sub.id}", f"{filename} sha256={sub.sha256}", address(request))
+        sub_id, pack = sub.id, round_.pack
+        refused = refuse_reason(filename, data, p.settings.max_upload)
+        previous = None if refused else previous_year_workbook(db, p.blobs, round_, user.department_id)
+        if refused:
+            sub.status, sub.error = "failed", refused
+    if not refused:
+        checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous)
+        with p.db.session() as db:
+            apply_checked(db, p.blobs, db.get(Submission, sub_id), checked)
+    return RedirectResponse(f"/submissions/{sub_id}", 303)
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(request: Request, submission_id: int):
+    p = portal(request)
+    with p.db.session() as db:
+        user = require(db, request, *ANYONE)
+        sub = visible_submission(db, user, submission_id)
+        round_ = db.get(Round, sub.round_id)
+        dept = db.get(Department, sub.department_id)
+        decision = latest_decision(db, sub.id)
+        history = submissions_of(db, sub.round_id, sub.department_id)
+        return p.page(
+            request,
+            "submission.html",
+            sub=sub,
+            round=round_,
+            dept=dept,
+            decision=decision,
+            status=status_of(sub, decision),
+            groups=grouped(sub.findings or []),
+            severity=SEVERITY_LABELS,
+            history=history,
+            is_latest=bool(history) and history[0].id == sub.id,
+        )
+
+
+@router.get("/submissions/{submission_id}/{kind}")
+async def submission_file(request: Request, submission_id: int, kind: str):
+    p = portal(request)
+    if kind not in ("original", "annotated", "report", "final"):
+        raise HTTPException(404, "未找到该页面或文件")
+    with p.db.session() as db:
+        user = require(db, request, *ANYONE)
+        sub = visible_submission(db, user, submission_id)
+        dept = db.get(Department, sub.department_id)
+        audit(db, user, f"download_{kind}", f"submission:{sub.id}", "", address(request))
+        stem = jobs_safe(dept.name)
+        if kind == "original":
+            return download(p.blobs.get(sub.sha256), sub.filename, XLSX)
+        if kind == "annotated":
+            if not sub.annotated_sha256:
+                raise HTTPException(404, "该次报送没有批注工作簿（文件未能读取）")
+            return download(p.blobs.get(sub.annotated_sha256), sub.annotated_name or f"{stem}_审核.xlsx", XLSX)
+        if kind == "final":
+            if not sub.final_sha256:
+                raise HTTPException(404, "该次报送尚未经财政局确认，没有正式报告")
+            return download(p.blobs.get(sub.final_sha256), f"{stem}_自评报告.docx", DOCX)
+        if sub.status != "ok":
+            raise HTTPException(404, "该次报送的文件未能读取，无法生成报告")
+        cached, data_sha, name, pack = sub.report_sha256, sub.sha256, sub.filename, sub.pack
+    if cached:
+        return download(p.blobs.get(cached), f"{stem}_自评报告（草稿）.docx", DOCX)
+    body = await p.workers.run(jobs.render_report, p.blobs.get(data_sha), name, pack, False)
+    with p.db.session() as db:
+        row = db.get(Submission, submission_id)
+        row.report_sha256 = store(db, p.blobs, body)
+    return download(body, f"{stem}_自评报告（草稿）.docx", DOCX)
