@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -124,7 +125,10 @@ def require(db: DB, request: Request, *roles: str) -> User:
     user = portal(request).user_of(db, request)
     if user is None:
         raise LoginRequired()
-    request.state.user = user
+    # a plain copy for the page header: error pages render after the session is gone
+    request.state.user = SimpleNamespace(
+        id=user.id, username=user.username, display_name=user.display_name, role=user.role
+    )
     if roles and user.role not in roles:
         raise HTTPException(403, "您的账号无权访问此页面")
     return user

@@ -1,0 +1,76 @@
+"""Uploads that cannot be checked: a Chinese message naming the problem, and the file kept."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from xlproc.web.models import AuditEntry, Blob, Submission
+
+from conftest import encrypt_workbook
+from .conftest import MAX_UPLOAD, sample, submission_id, upload
+
+
+def _wrong_edition(tmp_path) -> bytes:
+    wb = openpyxl.load_workbook(sample("02_"))
+    wb["_form"]["B2"] = "2019.1"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _encrypted(tmp_path) -> bytes:
+    return encrypt_workbook(sample("02_"), tmp_path / "加密.xlsx").read_bytes()
+
+
+CASES = {
+    "oversized": ("大文件.xlsx", lambda tmp: sample("02_").read_bytes() + b"\0" * (MAX_UPLOAD + 1), ["过大", "MB"]),
+    "not-xlsx": ("自评表.xls", lambda tmp: b"\xd0\xcf\x11\xe0" + b"\0" * 2000, [".xlsx", "另存为"]),
+    "text-file": ("说明.txt", lambda tmp: "不是工作簿".encode(), ["不是 .xlsx 工作簿"]),
+    "corrupt": ("损坏.xlsx", lambda tmp: sample("02_").read_bytes()[:9000], ["损坏"]),
+    "encrypted": ("加密.xlsx", _encrypted, ["打开密码"]),
+    "wrong-edition": ("旧版.xlsx", _wrong_edition, ["表单版本不符", "2019.1"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_upload_is_explained_and_kept(case, as_user, world, portal_app, tmp_path):
+    name, make, fragments = CASES[case]
+    data = make(tmp_path)
+    dept = as_user("dept_a")
+    r = upload(dept, world["round"], name, data)
+    assert r.status_code == 200
+    sid = submission_id(r)
+    assert "文件未能审核" in r.text
+    for frag in fragments:
+        assert frag in r.text, frag
+    assert "下载批注工作簿" not in r.text
+    p = portal_app.state.portal
+    sha = hashlib.sha256(data).hexdigest()
+    assert p.blobs.path(sha).read_bytes() == data  # the file handed in, byte for byte
+    with p.db.session() as db:
+        sub = db.get(Submission, sid)
+        assert (sub.status, sub.sha256, sub.filename, sub.size) == ("failed", sha, name, len(data))
+        assert db.get(Blob, sha).size == len(data)
+        assert db.scalar(select(AuditEntry).where(AuditEntry.action == "upload", AuditEntry.target == f"submission:{sid}"))
+    assert dept.get(f"/submissions/{sid}/original").content == data
+    assert dept.get(f"/submissions/{sid}/annotated").status_code == 404
+    # it shows in the history, and the reviewer sees 有错误
+    assert "无法读取" in dept.get("/dept").text
+    reviewer = as_user("reviewer")
+    assert "有错误" in reviewer.get(f"/review/rounds/{world['round']}/departments/{world['a']}").text
+
+
+def test_same_file_twice_is_stored_once_and_never_overwritten(as_user, world, portal_app):
+    dept = as_user("dept_a")
+    data = sample("01_").read_bytes()
+    first, second = submission_id(upload(dept, world["round"], "a.xlsx", data)), None
+    path = portal_app.state.portal.blobs.path(hashlib.sha256(data).hexdigest())
+    stat = path.stat()
+    second = submission_id(upload(dept, world["round"], "a.xlsx", data))
+    assert second != first and path.stat().st_ino == stat.st_ino and path.stat().st_mtime == stat.st_mtime
+    assert path.stat().st_mode & 0o222 == 0  # read-only on disk
