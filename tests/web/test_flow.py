@@ -10,9 +10,9 @@ import zipfile
 
 import docx
 import openpyxl
+from annotate_fixtures import answer_in_results
 from sqlalchemy import select
 
-from annotate_fixtures import answer_in_results
 from xlproc.web.models import AuditEntry, Decision, User
 
 from .conftest import csrf, login, new_client, sample, submission_id, upload
@@ -41,12 +41,14 @@ def test_round_trip(as_user, world, tmp_path):
     blank = dept.get(f"/dept/rounds/{rid}/template")
     assert blank.status_code == 200 and "filename*=UTF-8''" in blank.headers["content-disposition"]
     wb = openpyxl.load_workbook(io.BytesIO(blank.content))
-    assert "中共保定市徐水区委网络安全和信息化委员会办公室" in [c.value for row in wb["基本情况"].iter_rows() for c in row]
+    assert "中共保定市徐水区委网络安全和信息化委员会办公室" in [
+        c.value for row in wb["基本情况"].iter_rows() for c in row
+    ]
 
     r = upload(dept, rid, "01_网信办.xlsx", sample("01_").read_bytes())
     sid = submission_id(r)
     page = r.text
-    assert "强制性问题 <strong class=\"n-error\">2</strong> 项" in page
+    assert '强制性问题 <strong class="n-error">2</strong> 项' in page
     for sheet in ("决算", "项目台账", "重大政策落实"):
         assert f"工作表“{sheet}”" in page
     assert "住房保障支出占比填写为 4.20%" in page and ">C27<" in page
@@ -57,7 +59,10 @@ def test_round_trip(as_user, world, tmp_path):
     draft = dept.get(f"/submissions/{sid}/report")
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(draft.content)).paragraphs)
     assert "中共保定市徐水区委网络安全和信息化委员会办公室" in text
-    assert "（草稿）" in draft.headers["content-disposition"] or "%EF%BC%88%E8%8D%89%E7%A8%BF" in draft.headers["content-disposition"]
+    assert (
+        "（草稿）" in draft.headers["content-disposition"]
+        or "%EF%BC%88%E8%8D%89%E7%A8%BF" in draft.headers["content-disposition"]
+    )
 
     # the reviewer's dashboard and department page
     dash = reviewer.get(f"/review/rounds/{rid}")
@@ -75,7 +80,7 @@ def test_round_trip(as_user, world, tmp_path):
     # fixed file with answers: no mandatory finding, every warning explained and shown to the reviewer
     r = upload(dept, rid, "01_网信办_改正.xlsx", fixed_with_answers(annotated.content, tmp_path))
     sid2 = submission_id(r)
-    assert "强制性问题 <strong class=\"n-error\">0</strong> 项" in r.text
+    assert '强制性问题 <strong class="n-error">0</strong> 项' in r.text
     assert "待说明 0 项" in r.text and "已说明 6 项" in r.text
     page = reviewer.get(f"/review/rounds/{rid}/departments/{a}").text
     assert "部门的说明" in page and WARNINGS["budget.procurement"] in page and "待确认" in page
@@ -123,7 +128,9 @@ def test_roster_creates_accounts_with_one_time_invitations(as_user, world, porta
     wb.active.append(["示例区司法局"])  # already has an account with a password: no new link
     buf = io.BytesIO()
     wb.save(buf)
-    r = admin.post(f"/admin/rounds/{rid}/roster", data={"csrf_token": csrf(admin)}, files={"file": ("名单.xlsx", buf.getvalue())})
+    r = admin.post(
+        f"/admin/rounds/{rid}/roster", data={"csrf_token": csrf(admin)}, files={"file": ("名单.xlsx", buf.getvalue())}
+    )
     assert len(re.findall(r"/invite/[\w-]+", r.text)) == 1 and "已有账号" in r.text
 
     with new_client(portal_app) as c:
@@ -155,7 +162,7 @@ def test_round_run_writes_summary_and_archive(as_user, world, portal_app):
         assert time.monotonic() < deadline, r.text
         time.sleep(0.3)
         r = reviewer.get(job_url)
-    assert "已处理 2 份工作簿" in r.text and "<strong id=\"done\">2</strong> / 2" in r.text
+    assert "已处理 2 份工作簿" in r.text and '<strong id="done">2</strong> / 2' in r.text
     summary = reviewer.get(job_url + "/summary")
     wb = openpyxl.load_workbook(io.BytesIO(summary.content))
     cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]

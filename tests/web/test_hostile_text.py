@@ -7,9 +7,9 @@ import io
 import re
 import zipfile
 
+from annotate_fixtures import answer_in_results
 from sqlalchemy import select
 
-from annotate_fixtures import answer_in_results
 from xlproc.web.models import Department, User
 
 from .conftest import csrf, login, new_client, sample, submission_id, upload
@@ -63,7 +63,7 @@ def test_hostile_department_name_comment_and_answers(as_user, world, portal_app,
         sid = submission_id(r)
         assert_escaped(r.text)
         annotated = dept.get(f"/submissions/{sid}/annotated").content
-        answers = {"policy.sanbao_within_budget": EVIL, "budget.procurement": "=HYPERLINK(\"http://x\",\"y\")"}
+        answers = {"policy.sanbao_within_budget": EVIL, "budget.procurement": '=HYPERLINK("http://x","y")'}
         src = tmp_path / "a.xlsx"
         src.write_bytes(annotated)
         fixed = answer_in_results(src, tmp_path / "b.xlsx", answers).read_bytes()

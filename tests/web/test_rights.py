@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from xlproc.web.models import Submission
@@ -63,28 +62,31 @@ def test_department_cannot_reach_another_departments_files(as_user, world, porta
     assert reviewer.get(f"/submissions/{sid}").status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("url", "fields"),
-    [
-        ("/login", {"username": "admin", "password": "correct-horse-42"}),
-        ("/logout", {}),
-        ("/admin/rounds", {"year": "2024", "pack": "default"}),
-        ("/admin/users", {"username": "neu", "role": "reviewer"}),
-        ("/review/submissions/1/decide", {"action": "return", "comment": "请修改"}),
-        ("/review/rounds/1/run", {}),
-    ],
-)
-def test_csrf_missing_or_wrong_is_403(as_user, url, fields):
+CSRF_FORMS = [
+    ("/login", {"username": "admin", "password": "correct-horse-42"}),
+    ("/logout", {}),
+    ("/admin/rounds", {"year": "2024", "pack": "default"}),
+    ("/admin/users", {"username": "neu", "role": "reviewer"}),
+    ("/admin/users/1/invite", {}),
+    ("/review/submissions/1/decide", {"action": "return", "comment": "请修改"}),
+    ("/review/rounds/1/run", {}),
+    ("/invite/whatever", {"password": "x" * 12, "confirm": "x" * 12}),
+]
+
+
+def test_csrf_missing_or_wrong_is_403(as_user):
     admin = as_user("admin")
     good = csrf(admin)
-    for token in (None, "", "wrong" + good[5:]):
-        data = dict(fields)
-        if token is not None:
-            data["csrf_token"] = token
-        r = admin.post(url, data=data)
-        assert r.status_code == 403, (url, token)
-        assert "安全校验失败" in r.text
+    for url, fields in CSRF_FORMS:
+        for token in (None, "", "wrong" + good[5:]):
+            data = dict(fields)
+            if token is not None:
+                data["csrf_token"] = token
+            r = admin.post(url, data=data)
+            assert r.status_code == 403, (url, token)
+            assert "安全校验失败" in r.text
     assert admin.get("/admin").status_code == 200  # still signed in: the forged logout did nothing
+    assert "neu" not in admin.get("/admin").text  # the forged account was not made
 
 
 def test_upload_without_csrf_is_refused_and_not_stored(as_user, world, portal_app):

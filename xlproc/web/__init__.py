@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings):  # noqa: ANN201 - FastAPI is imported lazily
+def create_app(settings: Settings):
     """The ASGI application for ``settings`` (database migrated to head first)."""
     from .app import build_app
 

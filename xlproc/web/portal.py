@@ -152,7 +152,7 @@ async def checked_form(request: Request, max_files: int = 1) -> FormData:
 
 def download(data: bytes, filename: str, media_type: str) -> Response:
     """A file download with its Chinese name (RFC 6266 filename*)."""
-    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._-" else "_" for c in filename)
+    ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename)
     headers = {
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",

@@ -66,7 +66,12 @@ def add_departments(db: DB, round_: Round, names: list[str]) -> list[tuple[Depar
             dept = Department(name=name)
             db.add(dept)
             db.flush()
-        if db.scalar(select(RoundMember).where(RoundMember.round_id == round_.id, RoundMember.department_id == dept.id)) is None:
+        if (
+            db.scalar(
+                select(RoundMember).where(RoundMember.round_id == round_.id, RoundMember.department_id == dept.id)
+            )
+            is None
+        ):
             db.add(RoundMember(round_id=round_.id, department_id=dept.id))
         user = db.scalar(select(User).where(User.role == DEPARTMENT, User.department_id == dept.id))
         token = None
@@ -132,7 +137,9 @@ def previous_year_workbook(db: DB, blobs: BlobStore, round_: Round, department_i
     return blobs.get(sub.sha256) if sub is not None else None
 
 
-def record_upload(db: DB, blobs: BlobStore, user: User, round_: Round, dept_id: int, filename: str, data: bytes) -> Submission:
+def record_upload(
+    db: DB, blobs: BlobStore, user: User, round_: Round, dept_id: int, filename: str, data: bytes
+) -> Submission:
     """Keep the file and a row for it before anything else can go wrong."""
     sha = store(db, blobs, data)
     sub = Submission(

@@ -7,6 +7,7 @@ crash leaves no half-written file under a real name.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -37,10 +38,9 @@ class BlobStore:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
-            try:  # link fails if another request stored the same bytes meanwhile: keep theirs
+            # link fails if another request stored the same bytes meanwhile: keep theirs
+            with contextlib.suppress(FileExistsError):
                 os.link(tmp, target)
-            except FileExistsError:
-                pass
         finally:
             os.unlink(tmp)
         return sha

@@ -24,7 +24,14 @@ def _admin_page(request: Request, db, status_code: int = 200, **extra):
     depts = {d.id: d.name for d in db.scalars(select(Department))}
     log = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(100)))
     names = {u.id: u.username for u in users}
-    ctx = {"rounds": rounds, "users": users, "depts": depts, "log": log, "names": names, "packs": jobs.available_packs()}
+    ctx = {
+        "rounds": rounds,
+        "users": users,
+        "depts": depts,
+        "log": log,
+        "names": names,
+        "packs": jobs.available_packs(),
+    }
     ctx.update(extra)
     return p.page(request, "admin.html", status_code, **ctx)
 
@@ -96,7 +103,9 @@ async def create_user(request: Request):
         token = issue_invite(db, user)
         audit(db, admin, "create_user", f"user:{user.id}", role, address(request))
         base = str(request.base_url).rstrip("/")
-        return p.page(request, "invites.html", round=None, links=[(user.display_name, username, f"{base}/invite/{token}")])
+        return p.page(
+            request, "invites.html", round=None, links=[(user.display_name, username, f"{base}/invite/{token}")]
+        )
 
 
 @router.post("/admin/users/{user_id}/invite")

@@ -41,9 +41,7 @@ async def login(request: Request):
     with p.db.session() as db:
         if wait:
             audit(db, None, "login_blocked", username, f"{wait}s", addr)
-            return p.page(
-                request, "login.html", 429, username=username, error=f"登录失败次数过多，请 {wait} 秒后再试"
-            )
+            return p.page(request, "login.html", 429, username=username, error=f"登录失败次数过多，请 {wait} 秒后再试")
         from sqlalchemy import select
 
         user = db.scalar(select(User).where(User.username == username))

@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from .. import jobs
 from ..models import DEPARTMENT, Department, Round, Submission, User
-from ..portal import ANYONE, DOCX, XLSX, address, checked_form, download, one, portal, require
+from ..portal import ANYONE, DOCX, XLSX, address, checked_form, download, portal, require
 from ..service import (
     apply_checked,
     audit,

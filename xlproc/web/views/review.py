@@ -34,7 +34,9 @@ def rounds_page(request: Request):
 
 
 @router.get("/review/rounds/{round_id}")
-def dashboard_page(request: Request, round_id: int, sort: str = "name", order: str = "asc", status: str = "", q: str = ""):
+def dashboard_page(
+    request: Request, round_id: int, sort: str = "name", order: str = "asc", status: str = "", q: str = ""
+):
     p = portal(request)
     with p.db.session() as db:
         require(db, request, *STAFF)
