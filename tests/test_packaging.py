@@ -29,6 +29,13 @@ def test_wheel_contains_templates_and_entry_point(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for part in ("pack.yaml", "form.yaml", "rubric.yaml", "rules.yaml", "report.yaml", "report.docx"):
         assert f"xlproc/workbook_templates/zpb-2023/{part}" in names, part
+    for part in (
+        "web/migrations/env.py",
+        "web/migrations/versions/0001_initial.py",
+        "web/templates/base.html",
+        "web/static/app.css",
+    ):
+        assert f"xlproc/{part}" in names, part  # the portal's migrations, pages and assets ship too
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "xlproc = xlproc.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

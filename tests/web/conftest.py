@@ -15,6 +15,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
+from xlproc.web.jobs import DEFAULT_PACK
 from xlproc.web.models import ADMIN, DEPARTMENT, REVIEWER, Department, Round, RoundMember, User
 from xlproc.web.security import CSRF_COOKIE
 
@@ -86,7 +87,7 @@ def world(portal_app):
     pw = PASSWORD_HASH
     ids = {}
     with p.db.session() as db:
-        rnd = Round(year=2023, pack="default", title="2023年度部门整体绩效自评")
+        rnd = Round(year=2023, pack=DEFAULT_PACK, title="2023年度部门整体绩效自评")
         db.add(rnd)
         db.flush()
         for key, name in (("a", "中共保定市徐水区委网络安全和信息化委员会办公室"), ("b", "示例区司法局")):

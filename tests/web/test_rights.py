@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from xlproc.web.jobs import DEFAULT_PACK
 from xlproc.web.models import Submission
 
 from .conftest import csrf, new_client, sample, submission_id, upload
@@ -65,7 +66,7 @@ def test_department_cannot_reach_another_departments_files(as_user, world, porta
 CSRF_FORMS = [
     ("/login", {"username": "admin", "password": "correct-horse-42"}),
     ("/logout", {}),
-    ("/admin/rounds", {"year": "2024", "pack": "default"}),
+    ("/admin/rounds", {"year": "2024", "pack": DEFAULT_PACK}),
     ("/admin/users", {"username": "neu", "role": "reviewer"}),
     ("/admin/users/1/invite", {}),
     ("/review/submissions/1/decide", {"action": "return", "comment": "请修改"}),

@@ -21,22 +21,47 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PACK = "default"
 RESULTS_SHEET_NAME = "审核结果"
 
 
+def _default_pack_id() -> str:
+    from ..form.packs import default_pack
+
+    return default_pack().id
+
+
+DEFAULT_PACK = _default_pack_id()
+
+
 def available_packs() -> dict[str, str]:
-    """Form packs a round can use: id → label."""
-    from ..form.spec import default_spec
+    """Form packs a round can use: id → label (the installed editions, newest first)."""
+    from ..form.packs import installed_packs
 
-    spec = default_spec()
-    return {DEFAULT_PACK: f"{spec.title}（{spec.version} 版）" if getattr(spec, "title", "") else f"{spec.version} 版"}
+    return {p.id: f"{p.title}（{p.edition}）" for p in installed_packs()}
 
 
-def _pipeline(pack: str, *, report: bool = False):
+def _pack(pack_id: str):
+    from ..form.packs import pack_by_id
+
+    pack = pack_by_id(pack_id)
+    if pack is None:
+        raise ValueError(f"表式 {pack_id} 未安装")
+    return pack
+
+
+def _pipeline(pack_id: str, *, report: bool = False):
     from ..pipeline import PipelineOptions, cached_pipeline
 
-    return cached_pipeline(PipelineOptions(report=report))
+    if pack_id == DEFAULT_PACK:
+        return cached_pipeline(PipelineOptions(report=report))
+    pack = _pack(pack_id)
+    options = PipelineOptions(
+        spec_path=str(pack.dir / "form.yaml"),
+        rules_path=str(pack.rules_path),
+        report_template=str(pack.report_template),
+        report=report,
+    )
+    return cached_pipeline(options)
 
 
 def warm_up() -> int:
@@ -100,14 +125,13 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
 def render_report(data: bytes, filename: str, pack: str, final: bool = False) -> bytes:
     """The narrative report (.docx) of a workbook: the draft, or the final one on acceptance."""
     from ..pipeline import check_workbook
-    from ..report import ReportRenderer
 
-    pipeline = _pipeline(pack)
+    pipeline = _pipeline(pack, report=True)
     with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
         src = Path(tmp) / _safe_name(filename)
         src.write_bytes(data)
         sub, _report, _used, _note = check_workbook(src, pipeline.catalogue, None, data)
-        out = ReportRenderer().render(sub, Path(tmp) / "report.docx")
+        out = pipeline.renderer.render(sub, Path(tmp) / "report.docx")
         return out.read_bytes()
 
 
@@ -116,7 +140,8 @@ def blank_workbook(pack: str, year: int, department: str) -> bytes:
     from ..template import write_template
 
     with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
-        return write_template(Path(tmp) / "form.xlsx", year=year, department=department).read_bytes()
+        path = write_template(Path(tmp) / "form.xlsx", year=year, department=department, spec=_pack(pack).spec)
+        return path.read_bytes()
 
 
 def results_sheet(data: bytes) -> list[list[str]]:
