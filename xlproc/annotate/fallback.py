@@ -14,6 +14,7 @@ from pathlib import Path
 import xlsxwriter
 
 from ..io.atomic import atomic_path
+from ..io.inert import inert_options
 from ..results import SEVERITY_LABELS, CheckReport
 from .results_sheet import HEADERS, RESULTS_SHEET, WIDTHS, finding_key, status_of, summary_text
 
@@ -28,7 +29,8 @@ def write_review_workbook(target: Path, report: CheckReport, source: Path) -> Pa
 def review_workbook_bytes(report: CheckReport, source_name: str) -> bytes:
     """The standalone 审核意见 workbook listing the findings of ``report``, as bytes."""
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # department text (说明 answers, sheet names) stays text: "=HYPERLINK(…)" is not a formula
+    wb = xlsxwriter.Workbook(buffer, inert_options(in_memory=True))
     ws = wb.add_worksheet(RESULTS_SHEET)
     wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
     head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center"})
@@ -58,7 +60,10 @@ def review_workbook_bytes(report: CheckReport, source_name: str) -> bytes:
             finding_key(f),
         )
         for i, v in enumerate(values):
-            ws.write(n + 1, i, v, wrap)
+            if isinstance(v, str):
+                ws.write_string(n + 1, i, v, wrap)
+            else:
+                ws.write_number(n + 1, i, v, wrap)
     ws.freeze_panes(2, 0)
     wb.close()
     return buffer.getvalue()

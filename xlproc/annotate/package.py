@@ -12,7 +12,6 @@ import functools
 import io
 import posixpath
 import re
-import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import NamedTuple
 
 from ..errors import WorkbookError
 from ..ooxml import deflate
+from ..ooxml.guard import PackageRefused, inspect_package, local_payload
 from ..ooxml.xmltext import escape, get_attr, tag_attrs, unescape
 from ..ooxml.zipout import Member, zip_bytes
 
@@ -91,6 +91,11 @@ class Package:
             except OSError as exc:
                 raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
         self.data = bytes(data)
+        try:  # budgets, member names, CRCs, macros, DTDs: before anything is read or copied
+            inspect_package(self.data)
+        except PackageRefused as exc:
+            reason = "不是有效的 .xlsx 工作簿（可能已加密或已损坏）" if str(exc) == "zip" else str(exc)
+            raise WorkbookError(path, reason) from None
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(self.data))
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -358,12 +363,11 @@ class Package:
     # -- writing ------------------------------------------------------------------------
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
-        off = info.header_offset
-        if self.data[off : off + 4] != b"PK\x03\x04":
-            raise UnsupportedPackageError("bad local header")
-        n, m = struct.unpack("<HH", self.data[off + 26 : off + 30])
-        start = off + 30 + n + m
-        return self.data[start : start + info.compress_size]
+        """The member's compressed bytes (its size and CRC were verified on opening)."""
+        try:
+            return local_payload(self.data, info)
+        except PackageRefused as exc:
+            raise UnsupportedPackageError(str(exc)) from None
 
     def to_bytes(self) -> bytes:
         """The edited package: untouched members copied compressed, edited ones deflated."""

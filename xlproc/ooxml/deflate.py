@@ -42,9 +42,39 @@ def inflate(data: bytes, size_hint: int = 0) -> bytes:
     return zlib.decompress(data, -15, max(size_hint, 1))
 
 
-def crc32(data: bytes) -> int:
-    """CRC-32 as zip stores it."""
-    return _isal.crc32(data) if _isal is not None else zlib.crc32(data)
+def crc32(data: bytes, value: int = 0) -> int:
+    """CRC-32 as zip stores it (``value``: the CRC of what came before)."""
+    return _isal.crc32(data, value) if _isal is not None else zlib.crc32(data, value)
+
+
+CHUNK = 4 * 1024 * 1024
+
+
+def inflate_chunks(data: bytes, cap: int):
+    """Inflate a raw deflate stream in pieces of at most ``CHUNK`` bytes.
+
+    Stops (yielding one byte more than ``cap``) as soon as the output exceeds ``cap``,
+    so a bomb never costs more memory than a chunk; raises ``error`` when the stream
+    is broken or ends early.
+    """
+    d = (_isal or zlib).decompressobj(-15)
+    produced = 0
+    pending = data
+    while True:
+        try:
+            out = d.decompress(pending, CHUNK)
+        except Exception as exc:  # isal raises its own error type
+            raise zlib.error(str(exc)) from None
+        produced += len(out)
+        if out:
+            yield out
+        if produced > cap:
+            return
+        pending = d.unconsumed_tail
+        if d.eof:
+            return
+        if not pending and not out:
+            raise zlib.error("truncated deflate stream")
 
 
 def backend() -> str:

@@ -2,23 +2,35 @@
 
 This is where "what is this file?" gets a clear Chinese answer: an .xls, a Word
 document, an encrypted workbook, random bytes or a truncated zip are each named as
-such. XML is parsed with defusedxml.
+such. The raw package is validated and held to its budgets first (``ooxml.guard``);
+xl/workbook.xml is parsed with expat, without DTDs and with a depth limit. A sheet
+whose cells reach far beyond the form (a value typed at XFD1048576) is clipped to
+the area the form's defined names cover before the grid reader sees it, and the
+clipping is reported.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from defusedxml import ElementTree as SafeET
+from xml.parsers import expat
 
 from ..errors import WorkbookError
+from ..ooxml import extent
+from ..ooxml.guard import LIMITS, STRICT_NS, PackageRefused, inspect_package, local_payload
+from ..ooxml.zipout import Member, zip_bytes
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+MAX_ROWS, MAX_COLS = 1_048_576, 16_384
+# Rows and columns kept around the form's named cells when a sheet is clipped: the
+# reader looks up to 50 rows below a table for rows typed outside it.
+_CLIP_MARGIN_ROWS, _CLIP_MARGIN_COLS = 200, 26
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
 _REF = re.compile(
@@ -58,6 +70,9 @@ class Package:
     sheets: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # name → raw reference text
     key: tuple = ()  # identifies the parsed workbook.xml (same bytes → same key object)
+    # What the grid reader gets: ``data``, or a copy whose far-reaching sheets were clipped.
+    read_data: bytes = b""
+    clipped: dict[str, str] = field(default_factory=dict)  # sheet → first cell outside the form
 
 
 @functools.lru_cache(maxsize=4096)
@@ -68,7 +83,11 @@ def parse_ref(text: str) -> NameRef | None:
         return None
     sheet = m.group("q").replace("''", "'") if m.group("q") is not None else m.group("s")
     c2, r2 = m.group("c2") or m.group("c1"), m.group("r2") or m.group("r1")
-    return NameRef(sheet, m.group("c1"), int(m.group("r1")), c2, int(r2))
+    r1, r2 = int(m.group("r1")), int(r2)
+    cols = (extent.col_number(m.group("c1").encode()), extent.col_number(c2.encode()))
+    if not (1 <= r1 <= r2 <= MAX_ROWS and 1 <= cols[0] <= cols[1] <= MAX_COLS):
+        return None  # outside any sheet, or reversed: treated like #REF!
+    return NameRef(sheet, m.group("c1"), r1, c2, r2)
 
 
 def _not_xlsx(path: Path, data: bytes) -> WorkbookError:
@@ -99,10 +118,13 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
     except OSError as exc:
         raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from None
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        members = set(zf.namelist())
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
-        raise _not_xlsx(path, data) from None
+        inspected = inspect_package(data)
+    except PackageRefused as exc:
+        if str(exc) == "zip":
+            raise _not_xlsx(path, data) from None
+        raise WorkbookError(path, str(exc)) from None
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    members = set(zf.namelist())
     if "xl/workbook.xml" not in members:
         if "word/document.xml" in members:
             raise WorkbookError(path, "这是 Word 文档（.docx），不是 Excel 工作簿")
@@ -110,23 +132,143 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
             raise WorkbookError(path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿")
         raise WorkbookError(path, "不是 Excel 工作簿（.xlsx）文件：缺少工作簿内容")
     try:
-        sheets, names = _parse_workbook_xml(zf.read("xl/workbook.xml"))
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, SafeET.ParseError, ValueError) as exc:
+        parsed = _parse_workbook_xml(zf.read("xl/workbook.xml"))
+    except _Refused as exc:
+        raise WorkbookError(path, str(exc)) from None
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, expat.ExpatError, ValueError) as exc:
         raise WorkbookError(path, f"文件已损坏或不完整，无法读取工作簿结构（{type(exc).__name__}）") from None
-    return Package(path, data, list(sheets), dict(names), key=names)
+    sheets, names, rids = parsed
+    pkg = Package(path, data, list(sheets), dict(names), key=names, read_data=data)
+    if inspected.far:
+        _clip_far_sheets(pkg, zf, dict(zip(sheets, rids, strict=True)), inspected.far)
+    return pkg
+
+
+def _sheet_parts(zf: zipfile.ZipFile, rids: dict[str, str]) -> dict[str, str]:
+    """Sheet name → worksheet part name, through xl/_rels/workbook.xml.rels."""
+    try:
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets: dict[str, str] = {}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] == "Relationship" and attrs.get("TargetMode") != "External":
+            target = attrs.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets[attrs.get("Id", "")] = posixpath.normpath(part)
+
+    _expat_parse(rels, start)
+    return {sheet: targets[rid] for sheet, rid in rids.items() if rid in targets}
+
+
+def _clip_far_sheets(pkg: Package, zf: zipfile.ZipFile, rids: dict[str, str], far: frozenset[str]) -> None:
+    """Clip sheets whose cells span more than the budget allows (see the module docstring)."""
+    parts = _sheet_parts(zf, rids)
+    replaced: dict[str, bytes] = {}
+    for sheet, part in parts.items():
+        if part not in far:
+            continue
+        try:
+            info = zf.getinfo(part)
+        except KeyError:
+            continue
+        xml = zf.read(info)
+        if not extent.reaches_far(xml):
+            continue
+        rows, cols = extent.extent(xml)
+        if rows * max(cols, 1) <= LIMITS.max_sheet_cells and rows <= MAX_ROWS and cols <= MAX_COLS:
+            continue
+        refs = [r for r in (parse_ref(t) for t in pkg.names.values()) if r is not None and r.sheet == sheet]
+        max_row = max((r.row2 for r in refs), default=0) + _CLIP_MARGIN_ROWS
+        max_col = max((extent.col_number(r.col2.encode()) for r in refs), default=0) + _CLIP_MARGIN_COLS
+        replaced[part], first = extent.clip(xml, max_row, max_col)
+        pkg.clipped[sheet] = first
+    if not replaced:
+        return
+    members = []
+    for info in zf.infolist():
+        dt = info.date_time if info.date_time[0] >= 1980 else (1980, 1, 1, 0, 0, 0)
+        if info.filename in replaced:
+            members.append(Member(info.filename, dt, info.external_attr, body=replaced[info.filename]))
+        else:
+            members.append(Member(info.filename, dt, info.external_attr, raw=(info, local_payload(pkg.data, info))))
+    pkg.read_data = zip_bytes(members)
+
+
+class _Refused(ValueError):
+    """workbook.xml breaks a rule (Chinese message)."""
+
+
+def _expat_parse(xml: bytes, start, end=None, chars=None) -> None:
+    """Parse with expat: namespaces expanded, no DTD, depth limited; ``start(tag, attrs)``."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    depth = 0
+
+    def on_start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > LIMITS.max_xml_depth:
+            raise _Refused(f"工作簿结构的 XML 嵌套过深（超过 {LIMITS.max_xml_depth} 层）")
+        start(tag, attrs)
+
+    def on_end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+        if end is not None:
+            end(tag)
+
+    def no_dtd(*_args) -> None:
+        raise _Refused("工作簿结构含 DTD 或实体声明，不予处理")
+
+    parser.StartElementHandler = on_start
+    parser.EndElementHandler = on_end
+    if chars is not None:
+        parser.CharacterDataHandler = chars
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
+    parser.Parse(xml, True)
 
 
 @functools.lru_cache(maxsize=16)
-def _parse_workbook_xml(xml: bytes) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """Sheet names and global defined names of xl/workbook.xml.
+def _parse_workbook_xml(xml: bytes) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """Sheet names, global defined names and sheet relationship ids of xl/workbook.xml.
 
     Cached by content: workbooks written from the same template share this part
     byte for byte, so a batch parses it once per worker.
     """
-    root = SafeET.fromstring(xml)
-    sheets = [sheet.get("name", "") for sheet in root.iterfind("m:sheets/m:sheet", _NS)]
-    names = []
-    for dn in root.iterfind("m:definedNames/m:definedName", _NS):
-        if dn.get("localSheetId") is None:
-            names.append((dn.get("name", ""), dn.text or ""))
-    return tuple(sheets), tuple(names)
+    sheets: list[str] = []
+    rids: list[str] = []
+    names: list[tuple[str, str]] = []
+    current: list[str] = []  # [name] while inside a global definedName
+    text: list[str] = []
+    root: list[str] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        ns, _, local = tag.rpartition("}")
+        if not root:
+            root.append(ns)
+        if ns != NS_MAIN:
+            return
+        if local == "sheet":
+            sheets.append(attrs.get("name", ""))
+            rids.append(attrs.get(NS_REL + "}id", ""))
+        elif local == "definedName" and attrs.get("localSheetId") is None:
+            current[:] = [attrs.get("name", "")]
+            text.clear()
+
+    def chars(data: str) -> None:
+        if current:
+            text.append(data)
+
+    def end(tag: str) -> None:
+        if current and tag == NS_MAIN + "}definedName":
+            names.append((current[0], "".join(text)))
+            current.clear()
+
+    _expat_parse(xml, start, end, chars)
+    if root and root[0].startswith(STRICT_NS.decode()):
+        raise _Refused(
+            "工作簿为“Strict Open XML 电子表格”格式，暂不支持。请在 Excel 中另存为“Excel 工作簿（*.xlsx）”后重新提交"
+        )
+    return tuple(sheets), tuple(names), tuple(rids)

@@ -121,7 +121,8 @@ def _read_table(pkg: Package, sheets: _Sheets, spec: FormSpec, table: TableSpec,
     letters = {c.id: col_letter(first_col + i) for i, c in enumerate(table.columns)}
     records = []
     width = len(table.columns)
-    for row in range(ref.row1, ref.row2 + 1):
+    last = min(ref.row2, len(sheets.grid(sheet_name)))  # a range declared beyond the sheet holds nothing there
+    for row in range(ref.row1, last + 1):
         raws = sheets.row_values(sheet_name, row - 1, first_col, width)
         if all(r is None or (isinstance(r, str) and not r.strip()) for r in raws):
             continue  # an empty template row
@@ -208,7 +209,7 @@ def read_workbook(
     """
     pkg = open_package(Path(path), data)
     try:
-        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.data))
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.read_data or pkg.data))
     except Exception as exc:  # calamine's own errors: encrypted parts, broken XML …
         raise WorkbookError(pkg.path, f"文件已损坏，无法读取（{exc}）") from None
     sheets = _Sheets(book, pkg, {})
@@ -216,7 +217,10 @@ def read_workbook(
         spec = _choose_spec(pkg, sheets, packs)
     form_id, version = _check_form(pkg, sheets, spec)
 
-    problems: list[CellProblem] = []
+    problems: list[CellProblem] = [
+        CellProblem(sheet, cell, "表单范围之外", None, "此处及更远处的内容远超表单范围，未被读取", "")
+        for sheet, cell in pkg.clipped.items()
+    ]
     tables = {tid: _read_table(pkg, sheets, spec, t, problems) for tid, t in spec.tables.items()}
     frames = {tid: t.rows for tid, t in tables.items()}
     fields: dict[str, FieldValue] = {}
