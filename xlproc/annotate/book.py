@@ -68,7 +68,7 @@ class Book:
         m = re.search(r'xmlns:([\w.-]+)\s*=\s*"' + re.escape(NS_REL) + '"', head)
         rid_attr = f"{m.group(1)}:id" if m else None
         self.sheets: list[SheetEntry] = []
-        for m in re.finditer(r"<" + re.escape(p) + r"sheet\b[^>]*>", head):
+        for m in re.finditer(r"<" + re.escape(p) + r"sheet\b[^<>]*>", head):
             attrs = tag_attrs(m.group(0))
             rid = attrs.get(rid_attr) if rid_attr else None
             rel = rels.get(rid or "")
@@ -158,7 +158,8 @@ class Book:
                 return set_attr(tag, "localSheetId", str(int(v) - 1)) + m.group(2)
             return m.group(0)
 
-        return re.sub(r"(<" + p + r"definedName\b[^>]*>)(.*?</" + p + r"definedName>)", fix, wb, flags=re.S)
+        # a defined name holds text only: [^<]* cannot run past the next tag (linear)
+        return re.sub(r"(<" + p + r"definedName\b[^<>]*>)([^<]*</" + p + r"definedName>)", fix, wb)
 
     def drop_calc_chain(self) -> None:
         """Drop the calculation chain (a cache Excel rebuilds) after removing a sheet."""
@@ -191,7 +192,7 @@ class Book:
             if not _SHEET_SEL.search(head.split("<sheetData", 1)[0]):
                 continue
             xml = self.pkg.read_byte_text(s.part)  # an ASCII edit: every other byte stays
-            m = re.search(r"<([\w.-]+:)?sheetView\b[^>]*>", xml)
+            m = re.search(r"<([\w.-]+:)?sheetView\b[^<>]*>", xml)
             if m and _SHEET_SEL.search(m.group(0)):
                 xml = xml[: m.start()] + del_attr(m.group(0), "tabSelected") + xml[m.end() :]
                 self.pkg.write_text(s.part, xml, latin1=True)

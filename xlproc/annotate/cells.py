@@ -11,21 +11,39 @@ from __future__ import annotations
 
 import re
 
-from ..ooxml.xmltext import get_attr, unescape
+from ..ooxml.xmltext import get_attr, iter_spans, unescape
 from .package import REL_SHARED_STRINGS, Package
 
-_P = r"(?:[\w.-]+:)?"
-_CELL = re.compile(r"<" + _P + r"c\b([^>]*?)(?:/>|>(.*?)</" + _P + r"c>)", re.S)
-_V = re.compile(r"<" + _P + r"v>(.*?)</" + _P + r"v>", re.S)
-_SI = re.compile(r"<" + _P + r"si>(.*?)</" + _P + r"si>|<" + _P + r"si\s*/>", re.S)
-_T = re.compile(r"<" + _P + r"t(?:\s[^>]*)?>(.*?)</" + _P + r"t>|<" + _P + r"t\s*/>", re.S)
-_RPH = re.compile(r"<" + _P + r"rPh\b.*?</" + _P + r"rPh>", re.S)
+# Openers for ``iter_spans`` (linear on any text; see ``xmltext.iter_spans``).
+_P = r"<((?:[\w.-]{1,40}:)?)"
+_CELL = re.compile(_P + r"c\b[^<>]*>")
+_V = re.compile(_P + r"v>")
+_SI = re.compile(_P + r"si\s*/?>")
+_T = re.compile(_P + r"t(?:\s[^<>]*)?/?>")
+_RPH = re.compile(_P + r"rPh\b[^<>]*>")
+
+
+def _inner(el: str) -> str:
+    """Content of an element found by ``iter_spans`` ("" when self-closing)."""
+    if el.endswith("/>") and el.count("<") == 1:
+        return ""
+    return el[el.index(">") + 1 : el.rindex("</")]
 
 
 def item_text(xml: str) -> str:
     """Text of a string item (<si> / <is> content): its <t> elements, not phonetic <rPh>."""
-    xml = _RPH.sub("", xml)
-    return "".join(unescape(m.group(1) or "") for m in _T.finditer(xml))
+    if "rPh" in xml:
+        xml = "".join(_without(xml, list(iter_spans(xml, _RPH, "</{p}rPh>"))))
+    return "".join(unescape(_inner(m.group(0))) for m in iter_spans(xml, _T, "</{p}t>"))
+
+
+def _without(xml: str, spans: list) -> list[str]:
+    out, pos = [], 0
+    for m in spans:
+        out.append(xml[pos : m.start()])
+        pos = m.end()
+    out.append(xml[pos:])
+    return out
 
 
 def shared_strings(pkg: Package, workbook_part: str) -> list[str]:
@@ -33,7 +51,7 @@ def shared_strings(pkg: Package, workbook_part: str) -> list[str]:
     rel = next((r for r in pkg.rels(workbook_part) if r.type == REL_SHARED_STRINGS), None)
     if rel is None or not pkg.exists(rel.target):
         return []
-    return [item_text(m.group(1) or "") for m in _SI.finditer(pkg.read_text(rel.target))]
+    return [item_text(_inner(m.group(0))) for m in iter_spans(pkg.read_text(rel.target), _SI, "</{p}si>")]
 
 
 def read_cells(pkg: Package, part: str, workbook_part: str) -> dict[str, str]:
@@ -41,19 +59,22 @@ def read_cells(pkg: Package, part: str, workbook_part: str) -> dict[str, str]:
     xml = pkg.read_text(part)
     strings: list[str] | None = None
     cells: dict[str, str] = {}
-    for m in _CELL.finditer(xml):
-        attrs, body = " " + m.group(1), m.group(2) or ""
+    for m in iter_spans(xml, _CELL, "</{p}c>"):
+        el = m.group(0)
+        tag_end = el.index(">") + 1
+        attrs, body = " " + el[:tag_end], _inner(el)
         ref = get_attr(attrs, "r") or ""
         kind = get_attr(attrs, "t") or "n"
         if kind == "inlineStr":
             text = item_text(body)
         else:
-            v = _V.search(body)
-            value = unescape(v.group(1)) if v else ""
+            v = next(iter_spans(body, _V, "</{p}v>"), None)
+            value = unescape(_inner(v.group(0))) if v else ""
             if kind == "s":
                 if strings is None:
                     strings = shared_strings(pkg, workbook_part)
-                text = strings[int(value)] if value.isdigit() and int(value) < len(strings) else ""
+                ok = value.isascii() and value.isdigit() and len(value) < 10
+                text = strings[int(value)] if ok and int(value) < len(strings) else ""
             else:
                 text = value
         if text != "" and ref:

@@ -12,12 +12,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..ooxml.xmltext import escape, find_element, get_attr, unescape
+from ..ooxml.xmltext import escape, find_element, get_attr, iter_spans, unescape
 from .package import CT_COMMENTS, CT_VML, REL_COMMENTS, REL_VML, Package
 from .sheet import SheetXml, split_a1
 
 AUTHOR = "xlproc审核"
 MARKER = AUTHOR + ":"
+# Openers for ``iter_spans``: no pattern here spans past a "<" or ends in ".*?</x>",
+# so a crafted part with thousands of unclosed elements costs linear time.
+_P = r"<((?:[\w.-]{1,40}:)?)"
+_T_OPEN = re.compile(_P + r"t(?:\s[^<>]*)?/?>")
+_COMMENT_OPEN = re.compile(_P + r"comment\b[^<>]*>")
+_AUTHOR_OPEN = re.compile(_P + r"author>")
+_SHAPE_OPEN = re.compile(_P + r"shape\b[^<>]*>")
+_TEXT_OPEN = re.compile(_P + r"text\b[^<>]*>")
+_RUN_OPEN = re.compile(_P + r"r>")
 _RPR = '<rPr>{b}<sz val="9"/><color indexed="81"/><rFont val="宋体"/><family val="3"/><charset val="134"/></rPr>'
 
 
@@ -38,9 +47,12 @@ def note_runs(lines: tuple[str, ...], lead: str = "") -> str:
 
 def comment_plain_text(comment_xml: str) -> str:
     """Concatenated text of a <comment> element (runs and plain <t>)."""
-    return "".join(
-        unescape(t) for t in re.findall(r"<(?:[\w.-]+:)?t(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?t>", comment_xml, re.S)
-    )
+    out = []
+    for m in iter_spans(comment_xml, _T_OPEN, "</{p}t>"):
+        el = m.group(0)
+        if not el.endswith("/>") or el.count("<") > 1:
+            out.append(unescape(el[el.index(">") + 1 : el.rindex("</")]))
+    return "".join(out)
 
 
 class CommentsPart:
@@ -60,17 +72,14 @@ class CommentsPart:
         if self.rel is None:
             return []
         xml = self.pkg.read_text(self.rel.target)
-        out = []
-        for m in re.finditer(r"<((?:[\w.-]+:)?)comment\b[^>]*?(?:/>|>.*?</\1comment>)", xml, re.S):
-            out.append((get_attr(m.group(0), "ref") or "", m.start(), m.end(), m.group(0)))
-        return out
+        return self.comments_in(xml)
 
     def authors(self) -> list[str]:
         """The author names, by author id."""
         if self.rel is None:
             return []
         xml = self.pkg.read_text(self.rel.target)
-        return [unescape(a) for a in re.findall(r"<(?:[\w.-]+:)?author>(.*?)</(?:[\w.-]+:)?author>", xml, re.S)]
+        return [unescape(m.group(0)[m.group(0).index(">") + 1 : m.group(0).rindex("</")]) for m in _authors(xml)]
 
     # -- round 2: remove ours ---------------------------------------------------------------
 
@@ -112,18 +121,18 @@ class CommentsPart:
         wanted.discard(None)
         out = []
         pos = 0
-        for m in re.finditer(r"<((?:[\w.-]+:)?)shape\b[^>]*?(?:/>|>.*?</\1shape>)", vml, re.S):
+        for m in iter_spans(vml, _SHAPE_OPEN, "</{p}shape>"):
             el = m.group(0)
             if "Note" not in el:
                 continue
-            row = re.search(r"<(?:[\w.-]+:)?Row>\s*(\d+)\s*<", el)
-            col = re.search(r"<(?:[\w.-]+:)?Column>\s*(\d+)\s*<", el)
+            row = re.search(r"Row>\s*(\d{1,7})\s*<", el)
+            col = re.search(r"Column>\s*(\d{1,5})\s*<", el)
             if row and col and (int(row.group(1)) + 1, int(col.group(1)) + 1) in wanted:
                 out.append(vml[pos : m.start()])
                 pos = m.end()
         out.append(vml[pos:])
         vml = "".join(out)
-        if re.search(r"<(?:[\w.-]+:)?shape\b", vml):
+        if re.search(r"<(?:[\w.-]{1,40}:)?shape\b", vml):
             self.pkg.write_text(self.vml_rel.target, vml)
             return
         self.pkg.remove_part(self.vml_rel.target)
@@ -153,7 +162,7 @@ class CommentsPart:
             self.pkg.add_rel(self.sheet_part, REL_COMMENTS, part)
             self.rel = next(r for r in self.pkg.rels(self.sheet_part) if r.type == REL_COMMENTS)
         xml = self.pkg.read_text(self.rel.target)
-        p = re.match(r"[\s\S]*?<([\w.-]+:)?comments\b", xml)
+        p = re.search(r"<([\w.-]{1,40}:)?comments\b", xml)
         prefix = (p.group(1) or "") if p else ""
         authors = self.authors()
         if AUTHOR in authors:
@@ -230,7 +239,7 @@ class CommentsPart:
         """(ref, start, end, element xml) of each comment in ``xml``."""
         return [
             (get_attr(m.group(0), "ref") or "", m.start(), m.end(), m.group(0))
-            for m in re.finditer(r"<((?:[\w.-]+:)?)comment\b[^>]*?(?:/>|>.*?</\1comment>)", xml, re.S)
+            for m in iter_spans(xml, _COMMENT_OPEN, "</{p}comment>")
         ]
 
     def _add_shapes(self, notes: list[Note], sheet: SheetXml) -> None:
@@ -246,8 +255,8 @@ class CommentsPart:
         vml = self.pkg.read_text(self.vml_rel.target)
         if 'id="_x0000_t202"' not in vml:
             vml = _insert_before_end(vml, _SHAPETYPE)
-        ids = [int(n) for n in re.findall(r'id="_x0000_s(\d+)"', vml)]
-        block = re.search(r'<o:idmap\b[^>]*data="(\d+)', vml)
+        ids = [int(n) for n in re.findall(r'id="_x0000_s(\d{1,9})"', vml)]
+        block = re.search(r'<o:idmap\b[^<>]*data="(\d{1,6})', vml)
         next_id = max([*ids, int(block.group(1)) * 1024 if block else 1024]) + 1
         self.pkg.write_text(self.vml_rel.target, _insert_before_end(vml, _shapes(notes, next_id)))
 
@@ -273,13 +282,13 @@ def _shapes(notes: list[Note], first_id: int) -> str:
 
 def _restore_merged(el: str, original_text: str | None) -> str:
     """A department comment with our text appended, back to the department's text."""
-    m = re.search(r"<((?:[\w.-]+:)?)text\b[^>]*>.*?</\1text>", el, re.S)
+    m = next(iter_spans(el, _TEXT_OPEN, "</{p}text>"), None)
     if m is None:
         return el
     if original_text is not None:
         return el[: m.start()] + original_text + el[m.end() :]
     # no record (e.g. re-saved elsewhere): cut the runs from our marker on
-    runs = list(re.finditer(r"<((?:[\w.-]+:)?)r>.*?</\1r>", m.group(0), re.S))
+    runs = list(iter_spans(m.group(0), _RUN_OPEN, "</{p}r>"))
     for run in runs:
         if MARKER in comment_plain_text(run.group(0)):
             cut = m.start() + run.start()
@@ -290,14 +299,21 @@ def _restore_merged(el: str, original_text: str | None) -> str:
 
 def _drop_unused_last_author(xml: str) -> str:
     """Remove our author entry if it is the last one and no comment uses it any more."""
-    authors = list(re.finditer(r"<((?:[\w.-]+:)?)author>(.*?)</\1author>", xml, re.S))
-    if not authors or unescape(authors[-1].group(2)) != AUTHOR:
+    authors = list(_authors(xml))
+    if not authors:
+        return xml
+    el = authors[-1].group(0)
+    if unescape(el[el.index(">") + 1 : el.rindex("</")]) != AUTHOR:
         return xml
     last = len(authors) - 1
-    if re.search(r'<(?:[\w.-]+:)?comment\b[^>]*\sauthorId="' + str(last) + '"', xml):
+    if re.search(r'<(?:[\w.-]{1,40}:)?comment\b[^<>]*\sauthorId="' + str(last) + '"', xml):
         return xml
     m = authors[-1]
     return xml[: m.start()] + xml[m.end() :]
+
+
+def _authors(xml: str):
+    return iter_spans(xml, _AUTHOR_OPEN, "</{p}author>")
 
 
 def _append(xml: str, qname: str, children: str) -> str:
@@ -322,7 +338,7 @@ def _free_idmap(pkg: Package) -> int:
         used = set()
         for name in [i.filename for i in pkg.infos if i.filename.lower().endswith(".vml")]:
             if pkg.exists(name):
-                used.update(int(n) for n in re.findall(r'<o:idmap\b[^>]*data="(\d+)', pkg.read_text(name)))
+                used.update(int(n) for n in re.findall(r'<o:idmap\b[^<>]*data="(\d{1,6})', pkg.read_text(name)))
         pkg._vml_idmaps = used  # type: ignore[attr-defined]
     n = 1
     while n in used:

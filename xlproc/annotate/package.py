@@ -37,7 +37,7 @@ CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comme
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 CT_TYPES = "[Content_Types].xml"
 
-_REL_RE = re.compile(r"<Relationship\b[^>]*>(?:\s*</Relationship>)?")
+_REL_RE = re.compile(r"<Relationship\b[^<>]*>(?:\s*</Relationship>)?")
 
 
 class UnsupportedPackageError(Exception):
@@ -304,9 +304,9 @@ class Package:
         rid = f"rId{n}"
         target = relative(part, target_part)
         new = f'<Relationship Id="{rid}" Type="{rel_type}" Target="{escape(target)}"/>'
-        if re.search(r"<Relationships\b[^>]*/>", xml):
+        if re.search(r"<Relationships\b[^<>]*/>", xml):
             xml = re.sub(
-                r"<Relationships\b([^>]*)/>", lambda m: f"<Relationships{m.group(1)}>{new}</Relationships>", xml
+                r"<Relationships\b([^<>]*)/>", lambda m: f"<Relationships{m.group(1)}>{new}</Relationships>", xml
             )
         else:
             i = xml.rindex("</Relationships>")
@@ -349,7 +349,7 @@ class Package:
         """Remove the content-type declaration of ``part``."""
         xml = self.read_text(CT_TYPES)
         pn = "/" + part
-        new = re.sub(r'<Override\b[^>]*PartName="' + re.escape(pn) + r'"[^>]*/>', "", xml, flags=re.IGNORECASE)
+        new = re.sub(r'<Override\b[^<>]*PartName="' + re.escape(pn) + r'"[^<>]*/>', "", xml, flags=re.IGNORECASE)
         if new != xml:
             self.write_text(CT_TYPES, new)
             self._overrides = None

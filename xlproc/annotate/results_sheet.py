@@ -83,9 +83,9 @@ class _Ids:
 def _font_variant(styles: Styles, bold: bool = False, link: bool = False) -> int:
     base = styles.get("fonts", 0) or '<font><sz val="11"/><name val="宋体"/><charset val="134"/></font>'
     inner = base[base.index(">") + 1 : base.rindex("</")] if not base.endswith("/>") else ""
-    inner = re.sub(r"<(?:[\w.-]+:)?(b|u)\b[^>]*/>", "", inner)
+    inner = re.sub(r"<(?:[\w.-]+:)?(b|u)\b[^<>]*/>", "", inner)
     if link:
-        inner = re.sub(r"<(?:[\w.-]+:)?color\b[^>]*/>", "", inner)
+        inner = re.sub(r"<(?:[\w.-]+:)?color\b[^<>]*/>", "", inner)
         inner = '<u/><color rgb="FF0563C1"/>' + inner
     if bold:
         inner = "<b/>" + inner

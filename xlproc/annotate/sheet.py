@@ -103,7 +103,7 @@ class SheetXml:
         if self._merges is None:
             self._merges = []
             start = self.xml.find(f"<{self.p}mergeCells")  # all of them are in there
-            pat = re.compile(r"<" + re.escape(self.p) + r'mergeCell\b[^>]*\sref="([A-Z]+\d+):([A-Z]+\d+)"')
+            pat = re.compile(r"<" + re.escape(self.p) + r'mergeCell\b[^<>]*\sref="([A-Z]+\d+):([A-Z]+\d+)"')
             for m in pat.finditer(self.xml, start) if start >= 0 else ():
                 a, b = split_a1(m.group(1)), split_a1(m.group(2))
                 if a and b:
@@ -151,7 +151,7 @@ class SheetXml:
 
     def _find_row(self, row: int) -> re.Match[str] | None:
         data = self._sheet_data()
-        pat = re.compile(r"<" + re.escape(self.p) + r'row\b[^>]*?\sr="' + str(row) + r'"[^>]*>')
+        pat = re.compile(r"<" + re.escape(self.p) + r'row\b[^<>]*?\sr="' + str(row) + r'"[^<>]*>')
         return pat.search(self.xml, data.start, data.end)
 
     def default_style(self, ref: str) -> int:
@@ -162,7 +162,7 @@ class SheetXml:
             s = get_attr(m.group(0), "s")
             if s and s.isdigit():
                 return int(s)
-        for cm in re.finditer(r"<" + re.escape(self.p) + r"col\b[^>]*>", self.xml):
+        for cm in re.finditer(r"<" + re.escape(self.p) + r"col\b[^<>]*>", self.xml):
             tag = cm.group(0)
             lo, hi = get_attr(tag, "min"), get_attr(tag, "max")
             if lo and hi and lo.isdigit() and hi.isdigit() and int(lo) <= col <= int(hi):
@@ -182,7 +182,7 @@ class SheetXml:
         """(ref, style id) of every cell element with an ``s`` attribute."""
         data = self._sheet_data()
         out = []
-        for m in re.finditer(r"<" + re.escape(self.p) + r"c\b[^>]*>", self.xml[data.start : data.end]):
+        for m in re.finditer(r"<" + re.escape(self.p) + r"c\b[^<>]*>", self.xml[data.start : data.end]):
             r, s = get_attr(m.group(0), "r"), get_attr(m.group(0), "s")
             if r and s and s.isdigit():
                 out.append((r, int(s)))
@@ -226,7 +226,7 @@ class SheetXml:
             return
         row_end = self.xml.find(f"</{self.p}row>", m.end())
         insert_at = row_end
-        for cm in re.finditer(r"<" + p + r"c\b[^>]*>", self.xml[m.end() : row_end]):
+        for cm in re.finditer(r"<" + p + r"c\b[^<>]*>", self.xml[m.end() : row_end]):
             r = get_attr(cm.group(0), "r")
             rc = split_a1(r or "")
             if rc is None:
@@ -246,7 +246,7 @@ class SheetXml:
             self.dirty = True
             return
         insert_at = data.end - len(self.p + "sheetData") - 3
-        for rm in re.finditer(r"<" + p + r"row\b[^>]*>", self.xml[data.start : data.end]):
+        for rm in re.finditer(r"<" + p + r"row\b[^<>]*>", self.xml[data.start : data.end]):
             r = get_attr(rm.group(0), "r")
             if r is None or not r.isdigit():
                 raise UnsupportedPackageError(f"{self.part}: rows without r")
@@ -262,7 +262,7 @@ class SheetXml:
         """The relationship id of the sheet's <legacyDrawing>, or None."""
         if "legacyDrawing" not in self.xml:  # a plain scan is much cheaper than the regex
             return None
-        m = re.search(r"<" + re.escape(self.p) + r"legacyDrawing\b[^>]*>", self.xml)
+        m = re.search(r"<" + re.escape(self.p) + r"legacyDrawing\b[^<>]*>", self.xml)
         if not m:
             return None
         for name in ([f"{self.rel_prefix}:id"] if self.rel_prefix else []) + ["r:id"]:
@@ -293,7 +293,7 @@ class SheetXml:
     def remove_legacy_drawing(self) -> None:
         """Remove the <legacyDrawing> element."""
         new = re.sub(
-            r"<" + re.escape(self.p) + r"legacyDrawing\b[^>]*?(/>|>\s*</" + re.escape(self.p) + r"legacyDrawing>)",
+            r"<" + re.escape(self.p) + r"legacyDrawing\b[^<>]*?(/>|>\s*</" + re.escape(self.p) + r"legacyDrawing>)",
             "",
             self.xml,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from ..ooxml.xmltext import find_element, get_attr, set_attr, set_count
+from ..ooxml.xmltext import find_element, get_attr, iter_spans, set_attr, set_count
 from .package import Package, UnsupportedPackageError
 
 ERROR_FILL_RGB = "FFFFC7CE"  # light red: 强制性 (must fix)
@@ -68,8 +68,8 @@ class Styles:
         end = box.end - len(p + container) - 3
         q = re.escape(p + child)
         # one scan for all entries: <xf .../> or <xf ...>…</xf> (entries never nest)
-        pat = re.compile(r"<" + q + r"(?:\s[^>]*)?/?(?:(?<=/)>|(?<!/)>.*?</" + q + r">)", re.S)
-        out = pat.findall(xml, box.inner_start, end)
+        opener = re.compile(r"<()" + q + r"(?:\s[^<>]*)?/?>")
+        out = [m.group(0) for m in iter_spans(xml[:end], opener, f"</{p}{child}>", box.inner_start)]
         # every entry start must belong to an entry read: else one could not be closed
         if xml.count(f"<{p}{child}", box.inner_start, end) != len(out):
             raise UnsupportedPackageError(f"unterminated <{child}>")
@@ -123,7 +123,7 @@ class Styles:
         fill = normalize(self.fill_of(xf_index))
         if 'patternType="solid"' not in fill:
             return False
-        m = re.search(r'<fgColor\b[^>]*\srgb="([0-9A-Fa-f]{6,8})"', fill)
+        m = re.search(r'<fgColor\b[^<>]*\srgb="([0-9A-Fa-f]{6,8})"', fill)
         return bool(m) and m.group(1).upper()[-6:] in (ERROR_FILL_RGB[-6:], WARNING_FILL_RGB[-6:])
 
     def save(self) -> None:

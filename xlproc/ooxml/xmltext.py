@@ -28,20 +28,29 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_REFERENCE = re.compile(r"&(#[xX][0-9A-Fa-f]{1,8}|#[0-9]{1,10}|[A-Za-z]{2,4});")
+
+
+def _char(code: int) -> str:
+    """A referenced character, or U+FFFD when XML does not allow it (surrogates, NUL …)."""
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
+        return chr(code)
+    return "\ufffd"
+
+
 def unescape(text: str) -> str:
-    """Undo ``escape`` and numeric character references."""
+    """Undo ``escape`` and numeric character references (linear; bad references → U+FFFD)."""
     if "&" not in text:
         return text
 
     def ref(m: re.Match[str]) -> str:
         body = m.group(1)
-        if body.startswith("#x") or body.startswith("#X"):
-            return chr(int(body[2:], 16))
-        if body.startswith("#"):
-            return chr(int(body[1:]))
-        return {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}.get(body, m.group(0))
+        if body[0] != "#":
+            return _ENTITIES.get(body, m.group(0))
+        return _char(int(body[2:], 16) if body[1] in "xX" else int(body[1:]))
 
-    return re.sub(r"&(#?\w+);", ref, text)
+    return _REFERENCE.sub(ref, text)
 
 
 def _attr_re(name: str) -> re.Pattern[str]:
@@ -89,7 +98,7 @@ def del_attr(tag: str, name: str) -> str:
 
 def root_prefix(xml: str, local: str) -> str:
     """The namespace prefix used on the root element ``local`` ("" or "x:")."""
-    m = re.search(r"<([\w.-]+:)?" + re.escape(local) + r"[\s>/]", xml)
+    m = re.search(r"<([\w.-]{1,40}:)?" + re.escape(local) + r"[\s>/]", xml)
     return m.group(1) or "" if m else ""
 
 
@@ -99,7 +108,7 @@ def ns_prefix(xml: str, uri: str) -> str | None:
     Only the root counts: openpyxl, for one, declares ``xmlns:r`` on each <sheet>
     element, and a prefix declared there is not in scope for an element we add.
     """
-    root = re.search(r"<(?![?!])[^>]*>", xml)
+    root = re.search(r"<(?![?!])[^<>]*>", xml)
     if root is None:
         return None
     m = re.search(r'xmlns:([\w.-]+)\s*=\s*["\']' + re.escape(uri) + r'["\']', root.group(0))
@@ -119,10 +128,20 @@ class Span(NamedTuple):
         return self.start + len(self.tag)
 
 
+_START_TAGS: dict[str, re.Pattern[str]] = {}
+
+
+def _start_tag(qname: str) -> re.Pattern[str]:
+    pat = _START_TAGS.get(qname)
+    if pat is None:  # [^<>]: an unclosed tag ends at the next "<", so a search stays linear
+        pat = _START_TAGS[qname] = re.compile(r"<" + re.escape(qname) + r"(?=[\s/>])[^<>]*>")
+    return pat
+
+
 def find_element(xml: str, qname: str, start: int = 0, end: int | None = None) -> Span | None:
     """First element ``qname`` (no nesting of the same name assumed) in xml[start:end]."""
     end = len(xml) if end is None else end
-    m = re.compile(r"<" + re.escape(qname) + r"(?=[\s/>])[^>]*>").search(xml, start, end)
+    m = _start_tag(qname).search(xml, start, end)
     if not m:
         return None
     tag = m.group(0)
@@ -132,6 +151,51 @@ def find_element(xml: str, qname: str, start: int = 0, end: int | None = None) -
     if close < 0:
         return None
     return Span(m.start(), close + len(qname) + 3, tag, False)
+
+
+class Found(NamedTuple):
+    """An element found by ``iter_spans``: like a ``re.Match`` for start/end/group(0)."""
+
+    begin: int
+    finish: int
+    text: str
+    prefix: str
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.finish
+
+    def group(self, n: int = 0) -> str:
+        return self.text if n == 0 else self.prefix
+
+
+def iter_spans(xml: str, opener: re.Pattern[str], close: str, start: int = 0) -> Iterator[Found]:
+    """Elements whose start tag matches ``opener`` (up to and including ``>``), each
+    ending at the next ``close`` text (``{p}`` in it stands for ``opener``'s group 1,
+    the namespace prefix), or at its own ``/>``.
+
+    Replaces ``<x\b[^>]*?(?:/>|>.*?</x>)`` patterns, which cost quadratic time on a
+    text of many unclosed elements: once ``close`` is missing, no later element can
+    close either, so the scan stops. ``opener`` must not cross a ``<`` (``[^<>]*``).
+    """
+    pos = start
+    while True:
+        m = opener.search(xml, pos)
+        if m is None:
+            return
+        if m.group(0).endswith("/>"):
+            yield Found(m.start(), m.end(), m.group(0), m.group(1) or "")
+            pos = m.end()
+            continue
+        closing = close.replace("{p}", m.group(1) or "")
+        c = xml.find(closing, m.end())
+        if c < 0:
+            return
+        stop = c + len(closing)
+        yield Found(m.start(), stop, xml[m.start() : stop], m.group(1) or "")
+        pos = stop
 
 
 def iter_elements(xml: str, qname: str, start: int = 0, end: int | None = None) -> Iterator[Span]:
@@ -178,9 +242,26 @@ def append_children(xml: str, qname: str, children: str, container_tag_if_missin
     return xml[:close] + children + xml[close:]
 
 
-_TAG_RE = re.compile(
-    r"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>|<(/?)([\w.:-]+)(?:\"[^\"]*\"|'[^']*'|[^>\"'])*?(/?)>", re.S
-)
+_NAME = re.compile(r"(/?)([\w.:-]{1,200})")
+_QUOTE_OR_END = re.compile(r"[\"'>]")
+_SPECIAL_ENDS = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"), ("<!", ">"))
+
+
+def tag_end(xml: str, pos: int, end: int) -> int:
+    """Index just past the ``>`` closing the tag whose attributes start at ``pos`` (-1 if none).
+
+    Quoted attribute values may hold ``>``; each character is looked at once.
+    """
+    while True:
+        m = _QUOTE_OR_END.search(xml, pos, end)
+        if m is None:
+            return -1
+        if m.group(0) == ">":
+            return m.end()
+        close = xml.find(m.group(0), m.end(), end)
+        if close < 0:
+            return -1
+        pos = close + 1
 
 
 def top_level_children(xml: str, start: int, end: int) -> Iterator[tuple[str, int]]:
@@ -188,24 +269,36 @@ def top_level_children(xml: str, start: int, end: int) -> Iterator[tuple[str, in
 
     A depth-0 element whose name does not occur nested inside itself (true of every
     worksheet child) is skipped in one ``find`` of its end tag, so long blocks such as
-    data validations cost nothing.
+    data validations cost nothing. A scan by ``find``, never a backtracking pattern:
+    time is linear in the text, whatever it holds.
     """
     pos = start
     while True:
-        m = _TAG_RE.search(xml, pos, end)
-        if m is None:
+        lt = xml.find("<", pos, end)
+        if lt < 0:
             return
-        if m.group(2) is None or m.group(1):
-            pos = m.end()
-            if m.group(1):
-                return  # the parent's end tag
+        special = next(((o, c) for o, c in _SPECIAL_ENDS if xml.startswith(o, lt)), None)
+        if special is not None:  # comment, CDATA, processing instruction, declaration
+            close = xml.find(special[1], lt + len(special[0]), end)
+            if close < 0:
+                return
+            pos = close + len(special[1])
             continue
+        m = _NAME.match(xml, lt + 1, end)
+        if m is None or not m.group(2):
+            pos = lt + 1
+            continue
+        stop = tag_end(xml, m.end(), end)
+        if stop < 0:
+            return
+        if m.group(1):
+            return  # the parent's end tag
         name = m.group(2)
-        yield name, m.start()
-        if m.group(3):
-            pos = m.end()
+        yield name, lt
+        if xml[stop - 2] == "/":
+            pos = stop
             continue
-        close = xml.find(f"</{name}>", m.end(), end)
+        close = xml.find(f"</{name}>", stop, end)
         if close < 0:
             return
         pos = close + len(name) + 3
