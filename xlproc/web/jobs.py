@@ -235,7 +235,10 @@ class Workers:
 
     def close(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            if self._client is not None:
+                self._executor.shutdown(wait=True)  # Dask's executor has no cancel_futures
+            else:
+                self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         if self._client is not None:
             self._client.close()

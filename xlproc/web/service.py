@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DB
+from sqlalchemy.orm import defer
 
 from . import jobs
 from .models import (
@@ -33,8 +34,9 @@ def audit(db: DB, user: User | None, action: str, target: str = "", detail: str 
     db.add(AuditEntry(user_id=user.id if user else None, action=action, target=target, detail=detail, address=address))
 
 
-def store(db: DB, blobs: BlobStore, data: bytes) -> str:
-    sha = blobs.put(data)
+def store(db: DB, blobs: BlobStore, data: bytes, durable: bool = True) -> str:
+    """Keep ``data`` in the file store and the blobs table (``durable``: fsync before going on)."""
+    sha = blobs.put(data, durable=durable)
     if db.get(Blob, sha) is None:
         db.add(Blob(sha256=sha, size=len(data)))
         db.flush()
@@ -102,13 +104,23 @@ def rounds_of(db: DB, department_id: int) -> list[Round]:
     return list(db.scalars(q))
 
 
-def submissions_of(db: DB, round_id: int, department_id: int) -> list[Submission]:
+def submissions_of(db: DB, round_id: int, department_id: int, light: bool = False) -> list[Submission]:
+    """A department's submissions in a round, newest first (``light``: without the findings lists)."""
     q = (
         select(Submission)
         .where(Submission.round_id == round_id, Submission.department_id == department_id)
         .order_by(Submission.id.desc())
     )
+    if light:
+        q = q.options(defer(Submission.findings, raiseload=True), defer(Submission.notes, raiseload=True))
     return list(db.scalars(q))
+
+
+def latest_id(db: DB, round_id: int, department_id: int) -> int | None:
+    q = select(func.max(Submission.id)).where(
+        Submission.round_id == round_id, Submission.department_id == department_id
+    )
+    return db.scalar(q)
 
 
 def latest_decision(db: DB, submission_id: int) -> Decision | None:
@@ -179,7 +191,7 @@ def apply_checked(db: DB, blobs: BlobStore, sub: Submission, checked: jobs.Check
         sub.findings = checked.findings or []
         sub.notes = checked.notes or []
         if checked.annotated is not None:
-            sub.annotated_sha256 = store(db, blobs, checked.annotated)
+            sub.annotated_sha256 = store(db, blobs, checked.annotated, durable=False)  # can be made again
             sub.annotated_name = checked.annotated_name
 
 

@@ -24,8 +24,8 @@ class BlobStore:
             raise ValueError(f"not a sha256: {sha256!r}")
         return self.root / sha256[:2] / sha256
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its SHA-256."""
+    def put(self, data: bytes, durable: bool = True) -> str:
+        """Store ``data`` (once) and return its SHA-256; ``durable``: on disk before returning."""
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
         if target.exists():
@@ -35,8 +35,9 @@ class BlobStore:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
             # link fails if another request stored the same bytes meanwhile: keep theirs
             with contextlib.suppress(FileExistsError):

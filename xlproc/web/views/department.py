@@ -19,6 +19,7 @@ from ..service import (
     decisions_of,
     is_member,
     latest_decision,
+    latest_id,
     previous_year_workbook,
     record_upload,
     refuse_reason,
@@ -65,7 +66,7 @@ def department_home(request: Request):
         dept = db.get(Department, user.department_id)
         rounds = []
         for r in rounds_of(db, user.department_id):
-            subs = submissions_of(db, r.id, user.department_id)
+            subs = submissions_of(db, r.id, user.department_id, light=True)
             decisions = decisions_of(db, [s.id for s in subs])
             latest = subs[0] if subs else None
             decision = decisions.get(latest.id, [None])[-1] if latest else None
@@ -143,7 +144,6 @@ def submission_page(request: Request, submission_id: int):
         round_ = db.get(Round, sub.round_id)
         dept = db.get(Department, sub.department_id)
         decision = latest_decision(db, sub.id)
-        history = submissions_of(db, sub.round_id, sub.department_id)
         return p.page(
             request,
             "submission.html",
@@ -154,8 +154,7 @@ def submission_page(request: Request, submission_id: int):
             status=status_of(sub, decision),
             groups=grouped(sub.findings or []),
             severity=SEVERITY_LABELS,
-            history=history,
-            is_latest=bool(history) and history[0].id == sub.id,
+            is_latest=latest_id(db, sub.round_id, sub.department_id) == sub.id,
         )
 
 

@@ -13,7 +13,17 @@ from sqlalchemy import select
 from .. import jobs
 from ..models import Decision, Department, Job, Round, Submission
 from ..portal import STAFF, XLSX, ZIP, Portal, address, checked_form, download, one, portal, require
-from ..service import SORT_KEYS, audit, dashboard, decisions_of, is_member, latest_decision, store, submissions_of
+from ..service import (
+    SORT_KEYS,
+    audit,
+    dashboard,
+    decisions_of,
+    is_member,
+    latest_decision,
+    latest_id,
+    store,
+    submissions_of,
+)
 from ..status import HAS_ERRORS, STATUSES, status_of
 from .department import SEVERITY_LABELS, grouped, jobs_safe
 
@@ -74,9 +84,9 @@ def department_page(request: Request, round_id: int, department_id: int):
         dept = one(db, Department, id=department_id)
         if not is_member(db, round_id, department_id):
             raise HTTPException(404, "未找到该页面或文件")
-        subs = submissions_of(db, round_id, department_id)
+        subs = submissions_of(db, round_id, department_id, light=True)
         decisions = decisions_of(db, [s.id for s in subs])
-        latest = subs[0] if subs else None
+        latest = db.get(Submission, subs[0].id, populate_existing=True) if subs else None
         decision = decisions.get(latest.id, [None])[-1] if latest else None
         answers = [f for f in (latest.findings or []) if f.get("explanation")] if latest else []
         return p.page(
@@ -107,8 +117,7 @@ async def decide(request: Request, submission_id: int):
         user = require(db, request, *STAFF)
         sub = one(db, Submission, id=submission_id)
         back = f"/review/rounds/{sub.round_id}/departments/{sub.department_id}"
-        latest = submissions_of(db, sub.round_id, sub.department_id)[0]
-        if latest.id != sub.id:
+        if latest_id(db, sub.round_id, sub.department_id) != sub.id:
             raise HTTPException(409, "该部门已重新报送，请对最新一次报送作出决定")
         if action == "return" and not comment:
             raise HTTPException(400, "退回时请填写退回意见，部门将看到这段文字")

@@ -1,0 +1,196 @@
+"""A real browser (Playwright driving Debian's Chromium) through the whole round trip.
+
+A department signs in, drops the 网信办 sample on the upload box, sees its findings,
+downloads the annotated workbook and opens it with the reader; a reviewer returns it;
+the department (now with JavaScript off) uploads the fixed workbook with its 说明
+answers; the reviewer accepts. Every page is screenshotted into the test's tmp dir
+(and copied to $XLPROC_WEB_SHOTS when set) to be looked at.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from annotate_fixtures import answer_in_results
+
+from xlproc.reading.workbook import read_workbook
+from xlproc.web import jobs
+from xlproc.web.models import DEPARTMENT, REVIEWER, Department, Round, RoundMember, User
+
+from .conftest import CI, PASSWORD, PASSWORD_HASH, sample
+from .test_flow import FIXES, WARNINGS
+
+CHROMIUM = os.environ.get("XLPROC_TEST_CHROMIUM", "/usr/bin/chromium")
+DEPT = "中共保定市徐水区委网络安全和信息化委员会办公室"
+ARGS = [
+    "--headless",
+    "--lang=zh-CN",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The portal served by Uvicorn on 127.0.0.1 (a free port), with its process pool."""
+    import uvicorn
+
+    from xlproc.web.app import build_app
+    from xlproc.web.settings import Settings
+
+    app = build_app(Settings(data=tmp_path / "data", jobs=1))
+    with app.state.portal.db.session() as db:
+        rnd = Round(year=2023, pack=jobs.DEFAULT_PACK, title="2023年度部门整体绩效自评")
+        dept = Department(name=DEPT)
+        db.add_all([rnd, dept])
+        db.flush()
+        db.add(RoundMember(round_id=rnd.id, department_id=dept.id))
+        db.add(
+            User(username="wxb", display_name=DEPT, role=DEPARTMENT, department_id=dept.id, password_hash=PASSWORD_HASH)
+        )
+        db.add(User(username="reviewer", display_name="审核员 李", role=REVIEWER, password_hash=PASSWORD_HASH))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(30)
+    sock.close()
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run installs Debian's chromium")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_browser_round_trip(server, browser, tmp_path):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+
+    def shot(page, name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    def login(page, username: str) -> None:
+        page.goto(server + "/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+
+    # --- the department: drop the 网信办 sample on the upload box
+    dept_ctx = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = dept_ctx.new_page()
+    page.goto(server + "/login")
+    shot(page, "01-login")
+    login(page, "wxb")
+    page.wait_for_url("**/dept")
+    assert DEPT in page.inner_text("h1")
+    shot(page, "02-department-home")
+    data = sample("01_").read_bytes()
+    with page.expect_navigation(url="**/submissions/*"):
+        page.evaluate(
+            """([b64, name]) => {
+                const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+                const dt = new DataTransfer();
+                dt.items.add(new File([bytes], name));
+                document.querySelector(".drop").dispatchEvent(
+                    new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            }""",
+            [base64.b64encode(data).decode(), "01_网信办.xlsx"],
+        )
+    page.wait_for_selector("table.findings")
+    summary = page.inner_text("p.summary")
+    assert "强制性问题 2 项" in summary and "提示性问题 6 项" in summary
+    sheets = page.locator("section.sheet h3").all_inner_texts()
+    assert any("决算" in s for s in sheets) and any("项目台账" in s for s in sheets)
+    assert "住房保障支出占比填写为 4.20%" in page.inner_text("main")
+    shot(page, "03-findings")
+    with page.expect_download() as dl:
+        page.click("text=下载批注工作簿")
+    annotated = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(annotated)
+    assert annotated.name.endswith("_审核.xlsx")
+    sub = read_workbook(annotated)  # the reader opens what the browser downloaded
+    assert sub.department == DEPT
+    assert any("C27" in " ".join(row) for row in jobs.results_sheet(annotated.read_bytes()))
+
+    # --- the reviewer returns it
+    rev_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    rpage = rev_ctx.new_page()
+    login(rpage, "reviewer")
+    rpage.wait_for_url("**/review/rounds/*")
+    assert "有错误" in rpage.inner_text("table.dashboard")
+    shot(rpage, "04-dashboard")
+    rpage.click(f"text={DEPT}")
+    rpage.wait_for_selector("form.decide")
+    shot(rpage, "05-review-department")
+    comment = "住房保障支出占比计算有误，项目台账第3个项目未填年末是否实现绩效目标，请改正后重新报送。"
+    rpage.fill("textarea[name=comment]", comment)
+    rpage.click("button[value=return]")
+    rpage.wait_for_selector("div.returned")
+    assert comment in rpage.inner_text("div.returned")
+    shot(rpage, "06-returned")
+
+    # --- the department, JavaScript off, sees the comment and uploads the fixed workbook
+    nojs = browser.new_context(java_script_enabled=False, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page2 = nojs.new_page()
+    login(page2, "wxb")
+    page2.wait_for_url("**/dept")
+    assert comment in page2.inner_text("div.returned")
+    shot(page2, "07-department-returned")
+    fixed = answer_in_results(annotated, tmp_path / "01_网信办_改正.xlsx", WARNINGS, FIXES)
+    page2.set_input_files("input[type=file]", str(fixed))
+    page2.click("form.upload button[type=submit]")
+    page2.wait_for_url("**/submissions/*")
+    summary = page2.inner_text("p.summary")
+    assert "强制性问题 0 项" in summary and "已说明 6 项" in summary and "待说明 0 项" in summary
+    shot(page2, "08-fixed-upload")
+
+    # --- the reviewer sees the answers and accepts
+    rpage.reload()
+    assert "待确认" in rpage.inner_text("h1")
+    assert WARNINGS["budget.procurement"] in rpage.inner_text("main")
+    shot(rpage, "09-review-answers")
+    rpage.click("button[value=accept]")
+    rpage.wait_for_selector("div.accepted")
+    assert "已确认" in rpage.inner_text("h1")
+    shot(rpage, "10-accepted")
+    rpage.goto(server + "/review")
+    assert "已确认" in rpage.inner_text("table.dashboard")
+    shot(rpage, "11-dashboard-final")
+    page.goto(server + "/dept")
+    assert "下载正式自评报告" in page.inner_text("main")
+    shot(page, "12-department-accepted")
+
+    for ctx in (dept_ctx, rev_ctx, nojs):
+        ctx.close()
+    target = os.environ.get("XLPROC_WEB_SHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for png in shots.glob("*.png"):
+            shutil.copy(png, Path(target) / png.name)
+    assert len(list(shots.glob("*.png"))) == 12

@@ -1,0 +1,48 @@
+"""Checking runs outside the event loop: in a process pool, or on a Dask cluster with --scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from xlproc.web import jobs
+
+from .conftest import sample
+
+
+def _check_twice(workers: jobs.Workers) -> list[jobs.Checked]:
+    async def go():
+        data = sample("01_").read_bytes()
+        return await asyncio.gather(
+            workers.run(jobs.check_upload, data, "a.xlsx", jobs.DEFAULT_PACK),
+            workers.run(jobs.check_upload, data[:5000], "b.xlsx", jobs.DEFAULT_PACK),
+        )
+
+    try:
+        return asyncio.run(go())
+    finally:
+        workers.close()
+
+
+def _assert_results(results: list[jobs.Checked]) -> None:
+    good, bad = results
+    assert good.status == "ok" and good.counts["error"] == 2 and good.annotated[:2] == b"PK"
+    assert good.department == "中共保定市徐水区委网络安全和信息化委员会办公室"
+    assert bad.status == "failed" and "损坏" in bad.error
+
+
+def test_process_pool_runs_checks_in_other_processes():
+    pids = set()
+    workers = jobs.Workers(jobs=1)
+    workers.start()
+    pids.update(f.result() for f in [workers._executor.submit(os.getpid)])
+    assert os.getpid() not in pids
+    _assert_results(_check_twice(workers))
+
+
+def test_dask_scheduler_runs_checks_on_the_cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        workers = jobs.Workers(scheduler=cluster.scheduler_address)
+        _assert_results(_check_twice(workers))
