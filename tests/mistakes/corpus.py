@@ -34,6 +34,7 @@ from typing import Any
 from xlproc.io.office import resave_xlsx
 from xlproc.reading.workbook import read_workbook
 from xlproc.rules import run_checks
+from xlproc.rules.types import TYPES
 from xlproc.submission import Submission
 from xlproc.template.fill import fill_workbook
 
@@ -84,7 +85,7 @@ class Planted:
     previous: bool = False  # check with last year's workbook (--previous)
     office: bool = False  # re-saved by LibreOffice
     lo_ops: list[dict[str, Any]] = field(default_factory=list)  # edited inside LibreOffice
-    errors: dict[str, str] = field(default_factory=dict)  # field id → error value in the cell
+    errors: dict[str, str] = field(default_factory=dict)  # field id → error value, or a number typed over a formula
 
 
 @dataclass
@@ -453,6 +454,21 @@ def k_part_exceeds_whole(b, rng, n):
     return _case(b, "part_exceeds_whole", n, tables=tabs, sites=[("projects", i, "amount")])
 
 
+COMPUTED = ["sangong_total_actual", "sangong_total_budget", "budget_exp_total", "final_exp_total_amount", "sanbao_total_plan", "nontax_actual_total", "debt_ratio", "cash_ratio", "project_count", "achieved_count", "monitored_count", "score_total", "score_converted"]  # fmt: skip
+
+
+def k_typed_over(b, rng, n):
+    """A computed cell (total, ratio, register count) whose formula was replaced by a typed number."""
+    fid = rng.choice([f for f in COMPUTED if isinstance(b.sub.fields[f].value, Decimal)])
+    v = b.sub.fields[fid].value
+    d = b.sub.spec.decimals(b.sub.spec.fields[fid]) or 0
+    if rng.random() < 0.3:
+        typed = _q(v, d)  # the right figure, but the form's formula is gone
+    else:
+        typed = _q(v + max(Decimal(1).scaleb(-d) * rng.randint(3, 50), _q(abs(v) * rng.randint(2, 20) / 100, d)), d)
+    return _case(b, "typed_over_formula", n, sites=[fid], errors={fid: f"{typed}"})
+
+
 KINDS = {
     "part_changed": k_part_changed,
     "total_changed": k_total_changed,
@@ -484,6 +500,8 @@ KINDS = {
     "fees_over_budget": k_fees_over_budget,
     "part_exceeds_whole": k_part_exceeds_whole,
 }
+if "formula_typed_over" in TYPES:  # the reader sees formulas replaced by typed numbers
+    KINDS["typed_over_formula"] = k_typed_over
 OFFICE_KINDS = (
     "digit_transposition",
     "text_in_number",
@@ -607,21 +625,26 @@ def generate(per_kind: int = 4, seed: int = 2024, office: int = 1) -> list[Plant
 # -- writing and checking -----------------------------------------------------------------
 
 
-def _write_errors(path: Path, sub: Submission, errors: dict[str, str]) -> None:
-    """Put error values into cells as Excel stores a formula's error result (t="e")."""
+def _write_cells(path: Path, sub: Submission, cells: dict[str, str]) -> None:
+    """Rewrite cells in the sheet XML: ``#…`` as an error result of a formula (t="e"), as
+    Excel stores #DIV/0!; anything else as a typed number replacing the cell's formula."""
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     sheet_files = _sheet_files(parts)
-    for fid, err in errors.items():
+    for fid, value in cells.items():
         fv = sub.fields[fid]
         name = sheet_files[fv.sheet]
         xml = parts[name].decode("utf-8")
         pattern = re.compile(rf'<c r="{fv.cell}"([^>]*?)(/>|>.*?</c>)', re.S)
         m = pattern.search(xml)
-        attrs = re.sub(r'\s+t="[^"]*"', "", m.group(1)) if m else ""
-        cell = f'<c r="{fv.cell}"{attrs} t="e"><f>1/0</f><v>{err}</v></c>'
-        xml = pattern.sub(cell, xml, count=1) if m else xml
-        parts[name] = xml.encode("utf-8")
+        if m is None:
+            continue
+        attrs = re.sub(r'\s+t="[^"]*"', "", m.group(1))
+        if value.startswith("#"):
+            cell = f'<c r="{fv.cell}"{attrs} t="e"><f>1/0</f><v>{value}</v></c>'
+        else:
+            cell = f'<c r="{fv.cell}"{attrs}><v>{value}</v></c>'
+        parts[name] = pattern.sub(lambda _m, c=cell: c, xml, count=1).encode("utf-8")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for n, data in parts.items():
             z.writestr(n, data)
@@ -646,7 +669,7 @@ def materialize(p: Planted, folder: Path, base_sub: Submission) -> Path:
     values = {k: v for k, v in p.values.items() if v is not None}
     fill_workbook(path, values, p.tables)
     if p.errors:
-        _write_errors(path, base_sub, p.errors)
+        _write_cells(path, base_sub, p.errors)
     if p.office:
         out = resave_xlsx(path, folder / f"{p.id}-lo")
         shutil.move(out, path)
