@@ -238,7 +238,7 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
     found: dict[frozenset, tuple] = {}
     order = 0
 
-    def fits(edits: dict[Cell, Decimal], slack: Decimal) -> Decimal | None:
+    def fits(edits: dict[Cell, Decimal], slack: Decimal, exact: bool = False) -> Decimal | None:
         """Worst remaining difference when every comparison could hold, else None."""
         worst = Decimal(0)
         for lin, lhs, inputs in comparisons:
@@ -258,7 +258,7 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
             if not direct:
                 return None
             moved = _shift(lhs, delta)
-            if lin.op == "==" and abs(moved.mid) > (slack if slack < 1 else 0):
+            if lin.op == "==" and abs(moved.mid) > (slack / 2 if exact else slack if slack < 1 else 0):
                 return None  # a slip restores the figures exactly, not just within rounding
             if not satisfied(moved, lin.op, slack):
                 return None
@@ -267,7 +267,7 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
 
     def keep(edits: dict[Cell, Decimal], why: str, shown: Cell, slack: Decimal, weak: int = 0) -> None:
         nonlocal order
-        residual = fits(edits, slack)
+        residual = fits(edits, slack, exact=weak == 1)  # "equals the difference" must be exact
         if residual is None:
             return
         order += 1
@@ -279,7 +279,11 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
     lin0, lhs0 = comparisons[0][0], comparisons[0][1]
     equality = all(lin.op == "==" for lin, _, _ in comparisons)
     neighbours: dict[Cell, list[Cell]] | None = None
+    # one slip must sit in every failed comparison of the group (directly or inside a ratio)
+    shared = frozenset.intersection(*(inputs for _, _, inputs in comparisons))
     for key in lin0.terms:
+        if key not in shared:
+            continue
         for cell in _cells_of(ctx, key):
             v = _value(ctx, cell)
             if v is None:
@@ -323,6 +327,7 @@ def locate_culprits(ctx: Context, catalogue: Any, findings: list[Finding]) -> No
         return
     replace: dict[int, Finding] = {}
     index = None
+    failing = {r for r, _ in ctx.failed}
     for group in _components(failed):
         equality = any(lin.op == "==" for r, _ in group for lin in r.linear)
         if len(group) < 2 and not equality:
@@ -340,7 +345,7 @@ def locate_culprits(ctx: Context, catalogue: Any, findings: list[Finding]) -> No
             touched = set()
             for cell in edits:
                 touched.update(index.get(cell[:2] if isinstance(cell, tuple) else cell, ()))
-            if any(_fails(r, patched) for r in touched if not _fails(r, ctx)):
+            if any(_fails(r, patched) for r in touched if r not in failing):
                 continue  # the repair would break a relation that holds
             winners.append((rank[0], len(cells), cells, why, shown, edits))
         if not winners:
