@@ -45,7 +45,7 @@ def test_discover_skips_non_workbooks_locks_and_outbox(tmp_path: Path) -> None:
 
 
 def test_safe_folder_name_strips_unsafe_characters() -> None:
-    assert safe_folder_name('网信办/信息中心:*?"<>|\x07') == "网信办信息中心"
+    assert safe_folder_name('网信办/信息中心:*?"<>|\x07') == "网信办_信息中心"
     assert safe_folder_name("  ..  ") == "未填部门名称"
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 import time
 import traceback
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from . import __version__
 from .errors import XlprocError
 from .form.spec import FormSpec, load_spec, templates_dir
 from .io.atomic import write_bytes
+from .io.names import inside, name_key, safe_component
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -39,7 +39,6 @@ OUTPUT_SUFFIXES = {
     "findings": "_审核结果.json",
 }
 UNNAMED_DEPARTMENT = "未填部门名称"
-_UNSAFE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _TWO = Decimal("0.01")
 
 
@@ -155,15 +154,15 @@ class FileResult:
 
 
 def safe_folder_name(name: str) -> str:
-    """A department name usable as a folder name on Windows and Linux."""
-    cleaned = _UNSAFE_CHARS.sub("", name or "").strip().strip(".").strip()
-    return cleaned[:80] or UNNAMED_DEPARTMENT
+    """A department name usable as a folder name on Windows and Linux (``io.names``)."""
+    return safe_component(name, UNNAMED_DEPARTMENT)
 
 
 def output_paths(outbox: Path, department: str, stem: str) -> dict[str, Path]:
-    """Where a source's outputs go: OUTBOX/<部门名称>/<stem>_审核.xlsx etc."""
+    """Where a source's outputs go: OUTBOX/<部门名称>/<stem>_审核.xlsx etc. (never outside OUTBOX)."""
     folder = Path(outbox) / safe_folder_name(department)
-    return {kind: folder / f"{stem}{suffix}" for kind, suffix in OUTPUT_SUFFIXES.items()}
+    stem = safe_component(stem, "工作簿")
+    return {kind: inside(outbox, folder / f"{stem}{suffix}") for kind, suffix in OUTPUT_SUFFIXES.items()}
 
 
 def _q(value: Any, places: Decimal = _TWO) -> str | None:
@@ -215,8 +214,8 @@ def compact_finding(f: Any) -> dict[str, Any]:
 
 
 def department_key(name: str) -> str:
-    """How two department names are compared: whitespace (incl. full-width) ignored."""
-    return "".join((name or "").split()).casefold()
+    """How two department names are compared: NFKC (full/half width), whitespace and case ignored."""
+    return name_key(name)
 
 
 def check_file(path: Path, pipeline: Pipeline, previous: Any = None) -> tuple[Any, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import WorkbookError
+from ..io.safe_read import read_input
 from ..ooxml import deflate
 from ..ooxml.guard import PackageRefused, inspect_package, local_payload
 from ..ooxml.xmltext import escape, get_attr, tag_attrs, unescape
@@ -87,7 +88,7 @@ class Package:
         self.path = Path(path)
         if data is None:
             try:
-                data = self.path.read_bytes()
+                data = read_input(self.path)
             except OSError as exc:
                 raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
         self.data = bytes(data)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ..errors import OutputError, XlprocError
 from ..io.atomic import sweep_temporaries
+from ..io.lock import outbox_lock
+from ..io.safe_read import input_stat
 from ..pipeline import (
     FileResult,
     PipelineOptions,
@@ -228,6 +230,8 @@ def process_folder(
     """
     options = options or BatchOptions()
     t0 = time.perf_counter()
+    if options.jobs is not None and options.jobs < 0:
+        raise XlprocError(f"--jobs 必须是 0 或正整数（0 表示不另起进程），收到 {options.jobs}")
     inbox, outbox = Path(inbox), Path(outbox)
     if not inbox.is_dir():
         raise XlprocError(f"收件目录不存在或不是文件夹：{inbox}")
@@ -239,10 +243,21 @@ def process_folder(
         outbox.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"无法创建输出目录 {outbox}：{exc.strerror or exc}") from exc
+    with outbox_lock(outbox):  # a second batch on the same outbox stops here, with a message
+        return _process(inbox, outbox, options, on_progress, t0)
+
+
+def _process(
+    inbox: Path,
+    outbox: Path,
+    options: BatchOptions,
+    on_progress: Callable[[ProgressEvent], None] | None,
+    t0: float,
+) -> BatchResult:
     sweep_temporaries(outbox)
     _mark_outbox(outbox)
     found: Discovery = discover(inbox, exclude=(outbox,))
-    jobs = default_jobs() if options.jobs is None else options.jobs
+    jobs = default_jobs() if options.jobs is None else min(options.jobs, default_jobs())  # never above the cores
     jobs = min(jobs, max(1, len(found.sources))) if jobs > 0 else 0
     config = WorkerConfig(str(outbox.resolve()), options.pipeline, None, options.task)
     executor = make_executor(config, jobs, options.scheduler)
@@ -266,6 +281,7 @@ def process_folder(
         state = BatchState.load(outbox, fingerprint, versions)
         by_name: dict[str, Source] = {s.name: s for s in found.sources}
         todo: list[WorkerTask] = []
+        stats: dict[str, tuple[int, int]] = {}
         tally = _Tally("process", len(found.sources), on_progress)
         for src in found.sources:
             known = ""
@@ -278,6 +294,7 @@ def process_folder(
                     tally.add(results[src.name], src.name)
                     continue
                 known = reuse.known_sha256
+            stats[src.name] = input_stat(src.path)  # before any worker reads it: what the manifest records
             todo.append(WorkerTask(str(src.path), src.name, src.stem, known))
         if todo:
             executor.start()  # workers spawn and build their pipelines while the parent does too
@@ -292,10 +309,10 @@ def process_folder(
                 if r.status == STATUS_UNCHANGED:
                     earlier = state.cached_result(src.name)
                     r = mark_cached(earlier) if earlier is not None else r
-                    state.record(src, replace(r, cached=False), prev_sha(r.department))
+                    state.record(src, replace(r, cached=False), prev_sha(r.department), stats.get(src.name))
                 else:
                     r = replace(r, previous_sha256=prev_sha(r.department) if r.previous else "")
-                    state.record(src, r, prev_sha(r.department))
+                    state.record(src, r, prev_sha(r.department), stats.get(src.name))
                 results[src.name] = r
                 tally.add(r, src.name)
     except BaseException:  # Ctrl-C, or "cannot run": stop the workers at once

@@ -15,11 +15,13 @@ its own is a department's return after a round and is read.
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..io.atomic import TEMP_PREFIX
+from ..io.names import safe_component
 
 _REASONS = {
     ".xls": "旧版 .xls 格式，请在 Excel/WPS 中另存为 .xlsx 后重新报送",
@@ -39,6 +41,27 @@ SUMMARY_NAMES = ("汇总.xlsx",)  # batch/__init__.py's SUMMARY_NAME
 # Other files a batch, ``annotate`` or ``report`` writes (never submissions, never listed).
 OUTPUT_ENDINGS = ("_审核结果.json", "_自评报告.docx", "_自评报告.pdf")
 DRAFT_MARK = "_草稿"
+STEM_BYTES = 100  # UTF-8 bytes of an output stem: stem + suffix + "_2" stays far below 255
+NOT_REGULAR = "不是普通文件（设备、管道或套接字），已跳过"
+LINK_OUTSIDE = "符号链接指向收件目录之外，已跳过"
+LINK_BROKEN = "符号链接无法访问（目标不存在或无权限），已跳过"
+
+
+def check_regular(path: Path, inbox_resolved: Path) -> str | None:
+    """Why ``path`` must not be read as a submission, or None for a regular file.
+
+    Symbolic links are resolved and must stay inside the inbox; FIFOs, devices and
+    sockets are never opened (a FIFO would block, /dev/zero never ends).
+    """
+    try:
+        if path.is_symlink():
+            target = path.resolve(strict=True)
+            if target != inbox_resolved and inbox_resolved not in target.parents:
+                return LINK_OUTSIDE
+        st = path.stat()
+    except (OSError, RuntimeError):
+        return LINK_BROKEN
+    return None if stat.S_ISREG(st.st_mode) else NOT_REGULAR
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,7 @@ def own_output(name: str, siblings: set[str]) -> str | None:
 def discover(inbox: Path, exclude: tuple[Path, ...] = ()) -> Discovery:
     """Walk ``inbox`` in a stable order; ``exclude`` folders (the outbox) are not entered."""
     inbox = Path(inbox)
+    inbox_resolved = inbox.resolve()
     excluded = {Path(p).resolve() for p in exclude}
     found: list[tuple[Path, str]] = []
     result = Discovery()
@@ -106,6 +130,10 @@ def discover(inbox: Path, exclude: tuple[Path, ...] = ()) -> Discovery:
                 continue
             path = root_path / name
             rel = path.relative_to(inbox).as_posix()
+            irregular = check_regular(path, inbox_resolved)
+            if irregular:
+                result.skipped.append((rel, irregular))
+                continue
             ours = own_output(name, siblings)
             if ours is not None:
                 if ours:
@@ -130,19 +158,24 @@ def _base_stem(stem: str) -> str:
     return stem
 
 
+def _safe_stem(stem: str) -> str:
+    """The output stem of a source: our suffix removed, safe as a file name (``io.names``)."""
+    return safe_component(_base_stem(stem), "工作簿", STEM_BYTES)
+
+
 def _assign_stems(found: list[tuple[Path, str]]) -> list[Source]:
     """Output stems unique across the batch (case-insensitively, for Windows).
 
     Two workbooks named 自评表.xlsx in different sub-folders get the sub-folder path
     in their stem, so their outputs never overwrite each other.
     """
-    counts = Counter(_base_stem(p.stem).lower() for p, _ in found)
+    counts = Counter(_safe_stem(p.stem).lower() for p, _ in found)
     taken: set[str] = set()
     sources = []
     for path, rel in found:
-        stem = _base_stem(path.stem)
+        stem = _safe_stem(path.stem)
         if counts[stem.lower()] > 1:
-            stem = _base_stem(rel[: -len(path.suffix)].replace("/", "_"))
+            stem = _safe_stem(rel[: -len(path.suffix)].replace("/", "_"))
         base, n = stem, 2
         while stem.lower() in taken:
             stem, n = f"{base}_{n}", n + 1

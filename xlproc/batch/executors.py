@@ -17,6 +17,8 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -25,11 +27,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import XlprocError
+from ..errors import WorkbookError, XlprocError
+from ..io.safe_read import read_input
 from ..pipeline import FileResult, PipelineOptions, cached_pipeline, failed_result, process_file
 
 STATUS_UNCHANGED = "unchanged"  # internal: content hash equals the manifest's; parent reuses
 WORKER_CRASHED = "处理该文件时工作进程异常退出（可能是文件损坏或内存不足），其他文件不受影响"
+WORKER_MEMORY_MB = 1536  # address space of a worker (RLIMIT_AS); XLPROC_WORKER_MEMORY_MB overrides
+FILE_TIMEOUT_S = 120.0  # wall clock per file in a worker; XLPROC_FILE_TIMEOUT overrides
+DASK_CONNECT_TIMEOUT_S = 5
+
+
+def file_timeout() -> float:
+    """Seconds one file may take in a worker before it is stopped and failed."""
+    try:
+        return max(1.0, float(os.environ.get("XLPROC_FILE_TIMEOUT", FILE_TIMEOUT_S)))
+    except ValueError:
+        return FILE_TIMEOUT_S
+
+
+def timed_out_message(seconds: float) -> str:
+    return f"处理该文件超过 {seconds:.0f} 秒仍未完成，已终止（文件可能异常），其他文件不受影响"
+
 
 Chunk = list[Any]
 
@@ -57,8 +76,10 @@ class WorkerConfig:
 
 def _run_one(t: WorkerTask, config: WorkerConfig) -> FileResult:
     path = Path(t.path)
-    try:
-        data = path.read_bytes()
+    try:  # a regular file, bounded, not changing while read (see io.safe_read)
+        data = read_input(path)
+    except WorkbookError as exc:
+        return failed_result(t.source, exc.reason)
     except OSError as exc:
         return failed_result(t.source, f"无法读取文件：{exc.strerror or exc}")
     sha = hashlib.sha256(data).hexdigest()
@@ -82,6 +103,31 @@ def _run_one(t: WorkerTask, config: WorkerConfig) -> FileResult:
 _WORKER_CONFIG: WorkerConfig | None = None  # set once per pool worker by its initializer
 
 
+class FileTimeoutError(XlprocError):
+    """One file took longer than ``file_timeout()`` (raised by the worker's alarm)."""
+
+
+def _alarm(_signum, _frame) -> None:
+    raise FileTimeoutError(timed_out_message(file_timeout()))
+
+
+def _run_timed(t: WorkerTask, config: WorkerConfig) -> FileResult:
+    """``_run_one`` under a wall-clock alarm (main thread only; the parent also watches)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return _run_one(t, config)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, file_timeout())
+    try:
+        return _run_one(t, config)
+    except FileTimeoutError as exc:  # raised outside process_file's own handlers
+        return failed_result(t.source, str(exc))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def run_chunk(tasks: list[WorkerTask], config: WorkerConfig | None = None) -> list[FileResult]:
     """Process a chunk of files; one result per file, in order. Never raises per file.
 
@@ -89,7 +135,7 @@ def run_chunk(tasks: list[WorkerTask], config: WorkerConfig | None = None) -> li
     """
     config = config or _WORKER_CONFIG
     assert config is not None, "run_chunk needs a WorkerConfig"
-    return [_run_one(t, config) for t in tasks]
+    return [_run_timed(t, config) for t in tasks]
 
 
 def index_chunk(paths: list[str], config: WorkerConfig | None = None) -> list[tuple[str, str, str, str]]:
@@ -99,8 +145,9 @@ def index_chunk(paths: list[str], config: WorkerConfig | None = None) -> list[tu
     out = []
     for p in paths:
         try:
-            sha = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-            out.append((p, read_workbook(Path(p)).department, sha, ""))
+            data = read_input(Path(p))
+            sha = hashlib.sha256(data).hexdigest()
+            out.append((p, read_workbook(Path(p), data=data).department, sha, ""))
         except (XlprocError, OSError) as exc:
             out.append((p, "", "", str(exc)))
         except Exception as exc:
@@ -113,9 +160,45 @@ def _init_worker(config: WorkerConfig) -> None:
     # Ctrl-C goes to the whole process group; only the parent decides what to do
     # (it terminates the pool), so a worker never dies half-way through a rename.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_worker()
     _WORKER_CONFIG = config
     if config.task is None:
         cached_pipeline(config.pipeline)
+
+
+def limit_worker(memory_mb: int | None = None) -> None:
+    """OS limits for a worker process, so what slips past the budgets fails one file:
+
+    - its address space is capped (``RLIMIT_AS``, default ``WORKER_MEMORY_MB``; a
+      MemoryError or a dead worker instead of a machine out of memory);
+    - it dies with the main process (Linux ``PR_SET_PDEATHSIG``): a killed batch leaves
+      no workers running and writing.
+    """
+    mb = memory_mb or int(os.environ.get("XLPROC_WORKER_MEMORY_MB", WORKER_MEMORY_MB))
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        want = mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        if soft == resource.RLIM_INFINITY or soft > want:
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent ends (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        parent = os.getppid()
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call
+            os._exit(1)
 
 
 def _noop() -> None:
@@ -193,21 +276,43 @@ class LocalPoolExecutor:
         pending = deque(chunks)
         suspects: deque[Chunk] = deque()  # items of chunks in flight when a worker died
         inflight: dict[Any, tuple[Chunk, bool]] = {}
+        deadlines: dict[Any, float] = {}
         limit = self.jobs * 3
+        per_file = file_timeout() + 5  # the worker's own alarm fires first when it can
         while pending or suspects or inflight:
             pool = self._start()
+            now = time.monotonic()
             if suspects:
                 if not inflight:
                     chunk = suspects.popleft()
-                    inflight[pool.submit(fn, chunk)] = (chunk, True)
+                    fut = pool.submit(fn, chunk)
+                    inflight[fut] = (chunk, True)
+                    deadlines[fut] = now + per_file * len(chunk)
             else:
                 while pending and len(inflight) < limit:
                     chunk = pending.popleft()
-                    inflight[pool.submit(fn, chunk)] = (chunk, False)
-            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                    fut = pool.submit(fn, chunk)
+                    inflight[fut] = (chunk, False)
+                    # queued behind up to ``limit`` chunks on ``jobs`` workers
+                    deadlines[fut] = now + per_file * len(chunk) * (limit // self.jobs + 1)
+            wait_s = max(0.1, min(deadlines[f] for f in inflight) - time.monotonic())
+            done, _ = wait(list(inflight), timeout=wait_s, return_when=FIRST_COMPLETED)
+            if not done and time.monotonic() >= min(deadlines[f] for f in inflight):
+                # a worker stuck past any reasonable time (in native code the alarm
+                # cannot interrupt): stop the pool; a lone file is failed, others re-run alone
+                for fut, (chunk, isolated) in list(inflight.items()):
+                    if isolated and time.monotonic() >= deadlines[fut]:
+                        yield chunk, WorkerCrashedError(timed_out_message(per_file - 5))
+                    else:
+                        suspects.extend([item] for item in chunk)
+                inflight.clear()
+                deadlines.clear()
+                self._restart()
+                continue
             broken = False
             for fut in done:
                 chunk, isolated = inflight.pop(fut)
+                deadlines.pop(fut, None)
                 try:
                     result = fut.result()
                 except BrokenProcessPool:
@@ -225,6 +330,7 @@ class LocalPoolExecutor:
                 for chunk, _isolated in inflight.values():
                     suspects.extend([item] for item in chunk)
                 inflight.clear()
+                deadlines.clear()
                 self._restart()
 
     def _kill(self) -> None:
@@ -262,9 +368,12 @@ class DaskExecutor:
             raise XlprocError("使用 --scheduler 需要安装 dask[distributed]：pip install 'xlproc[dask]'") from exc
         self.config = config
         try:
-            self.client = Client(scheduler, set_as_default=False, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise XlprocError(f"无法连接 Dask 调度器 {scheduler}：{exc}") from exc
+            self.client = Client(scheduler, set_as_default=False, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+        except Exception:  # OSError, TimeoutError, a malformed address …
+            raise XlprocError(
+                f"无法连接 Dask 调度器 {scheduler}（{DASK_CONNECT_TIMEOUT_S} 秒内无响应或地址无效），"
+                "请检查地址和调度器是否已启动；不加 --scheduler 则在本机处理"
+            ) from None
         self._futures: list[Any] = []
 
     def start(self) -> None:

@@ -89,18 +89,28 @@ class BatchState:
         e = self.entry(source)
         return FileResult.from_dict(e["result"]) if e and e.get("result") else None
 
-    def record(self, src: Source, result: FileResult, previous_sha256: str = "") -> None:
-        """Remember a successful result (and forget a failed one); rewrite the manifest(s)."""
+    def record(
+        self, src: Source, result: FileResult, previous_sha256: str = "", stat: tuple[int, int] | None = None
+    ) -> None:
+        """Remember a successful result (and forget a failed one); rewrite the manifest(s).
+
+        ``stat``: (size, mtime_ns) taken before the worker read the file. Recording the
+        file's stat now instead would pair a file replaced meanwhile with the old
+        content's hash and results, and the next run would reuse them.
+        """
         old_folder = self._where.pop(src.name, None)
         old_entry = self._folders.get(old_folder, {}).pop(src.name, None) if old_folder else None
         touched = {old_folder} if old_folder else set()
         if result.ok and result.outputs:
             folder = Path(result.outputs["findings"]).parts[0]
-            try:
-                st = src.path.stat()
-                size, mtime = st.st_size, st.st_mtime_ns
-            except OSError:
-                size, mtime = -1, -1
+            if stat is not None:
+                size, mtime = stat
+            else:
+                try:
+                    st = src.path.stat()
+                    size, mtime = st.st_size, st.st_mtime_ns
+                except OSError:
+                    size, mtime = -1, -1
             stored = result.to_dict()
             stored.update(cached=False, notes=[])
             self._folders.setdefault(folder, {})[src.name] = {

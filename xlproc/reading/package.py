@@ -21,6 +21,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from ..errors import WorkbookError
+from ..io.safe_read import read_input
 from ..ooxml import extent
 from ..ooxml.guard import LIMITS, STRICT_NS, PackageRefused, inspect_package, local_payload
 from ..ooxml.zipout import Member, zip_bytes
@@ -110,7 +111,7 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
     path = Path(path)
     try:
         if data is None:
-            data = path.read_bytes()
+            data = read_input(path)
     except FileNotFoundError:
         raise WorkbookError(path, "文件不存在") from None
     except IsADirectoryError:
