@@ -370,3 +370,11 @@ def test_year_left_at_last_years_value_points_at_the_year():
     hits = [f for f in report.findings if f.rule_id == "form.year_dates"]
     assert [f.cell for f in hits] == [sub.fields["year"].cell], report.flatten()
     assert "2023" in hits[0].message and "沿用" in hits[0].message
+
+
+def test_sangong_row_that_took_in_the_meeting_and_training_fees():
+    """The 三公 grid's budget total = 收支预算's 三公 budget + 会议费/培训费: the row that took them in."""
+    sub, report = _run({"values": {"sangong_car_operation_budget": "6.00"}})
+    hits = [f for f in report.findings if f.rule_id == "sangong.category"]
+    assert [f.cell for f in hits] == [sub.fields["sangong_car_operation_budget"].cell], report.flatten()
+    assert "公务用车运行维护费" in hits[0].message and "3.00万元" in hits[0].message

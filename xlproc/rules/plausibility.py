@@ -202,16 +202,20 @@ def build_deviation(info: RuleInfo, params: dict[str, Any], spec: FormSpec, comp
 
 # -- 三公 category ---------------------------------------------------------------------
 
-_SG_NAMES = ("budget", "budget_label", "total", "other", "with_other")
+_SG_NAMES = ("budget", "budget_label", "total", "other", "with_other", "row_label", "row")
 
 
 class SangongCategoryRule(Rule):
-    def __init__(self, info: RuleInfo, budget: str, total: str, other: list[str], message: str):
+    def __init__(
+        self, info: RuleInfo, budget: str, total: str, other: list[str], message: str, rows: list[str], row_message: str
+    ):
         self.info = info
         self.budget = budget
         self.total = total
         self.other = other
         self.message = message
+        self.rows = rows  # the parts of the 三公 total (one column)
+        self.row_message = row_message
 
     def run(self, ctx: Context, out: list[Finding]) -> None:
         try:
@@ -219,7 +223,11 @@ class SangongCategoryRule(Rule):
             o = num_sum(ctx.num(f, "zero") for f in self.other)
         except (Skip, Missing, Undefined):
             return
-        if b.overlaps(s) or o.mid <= 0 or not b.overlaps(s + o):
+        if b.overlaps(s) or o.mid <= 0:
+            return
+        if not b.overlaps(s + o):
+            if self.row_message and s.overlaps(b + o):
+                self._row(ctx, out, b, s, o)
             return
         names = {
             "budget": fmt_value(b),
@@ -233,12 +241,38 @@ class SangongCategoryRule(Rule):
         msg = render(self.message, names.__getitem__)
         out.append(self.finding(ctx, msg, cells, labels, expected=names["total"], actual=names["budget"]))
 
+    def _row(self, ctx: Context, out: list[Finding], b: Num, s: Num, o: Num) -> None:
+        """The 三公 grid's total is the budget plus 会议费/培训费: one row took them in."""
+        able = []
+        for fid in self.rows:
+            try:
+                v = ctx.num(fid)
+            except (Skip, Missing, Undefined):
+                continue
+            if v.mid >= o.mid:
+                able.append((fid, v))
+        where = able[0] if len(able) == 1 else None
+        names = {
+            "budget": fmt_value(b),
+            "budget_label": ctx.spec.fields[self.budget].label,
+            "total": fmt_value(s),
+            "other": fmt_value(o),
+            "with_other": fmt_value(b + o),
+            "row_label": ctx.spec.fields[where[0]].label if where else "“三公”经费表的某一项",
+            "row": fmt_value(where[1]) if where else "",
+        }
+        first = [ctx.cell_of(where[0])] if where else []
+        cells = [*first, ctx.cell_of(self.total), ctx.cell_of(self.budget), *(ctx.cell_of(f) for f in self.other)]
+        msg = render(self.row_message, names.__getitem__)
+        labels = [ctx.spec.fields[f].label for f in (self.total, self.budget, *self.other)]
+        out.append(self.finding(ctx, msg, cells, labels, expected=names["budget"], actual=names["total"]))
+
 
 @register(
     "sangong_category",
-    params=("budget", "totals", "other", "column", "message"),
+    params=("budget", "totals", "other", "column", "message", "row_message"),
     required=("budget", "totals", "other", "message"),
-    doc="“三公”口径：会议费、培训费不得计入“三公”合计（载入时核对表单公式）；预算表的“三公”经费预算恰好等于“三公”合计加会议费、培训费时提示",
+    doc="“三公”口径：会议费、培训费不得计入“三公”合计（载入时核对表单公式）；预算表的“三公”经费预算恰好等于“三公”合计加会议费、培训费时提示；反过来“三公”合计恰好多出会议费、培训费时（row_message），指出计入了它们的那一行",
 )
 def build_sangong(info: RuleInfo, params: dict[str, Any], spec: FormSpec, compiler: Compiler, fail) -> Rule:
     budget = params["budget"]
@@ -261,4 +295,9 @@ def build_sangong(info: RuleInfo, params: dict[str, Any], spec: FormSpec, compil
     if total is None:
         raise fail(f"totals 中没有 {column} 列的合计")
     parts = compiler.grid_fields(other, column)
-    return SangongCategoryRule(info, budget, total, parts, message_template(params, _SG_NAMES, fail, ""))
+    row_message = ""
+    if params.get("row_message") is not None:
+        row_message = message_template({"message": params["row_message"]}, _SG_NAMES, fail, "")
+    rows = list(spec.fields[total].compute["sum"])
+    message = message_template(params, _SG_NAMES, fail, "")
+    return SangongCategoryRule(info, budget, total, parts, message, rows, row_message)
