@@ -9,15 +9,80 @@ import yaml
 
 from ..errors import SpecError
 
+MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_ALIASES = 200  # "*anchor" uses per document: an alias bomb needs thousands
+MAX_DEPTH = 60  # nesting of mappings and lists
+MAX_EXPANDED_NODES = 200_000  # values counted as if every alias were copied out
+
+
+class YamlLimitError(yaml.YAMLError):
+    """The document breaks a size, alias or depth limit (``problem`` is Chinese)."""
+
+    def __init__(self, problem: str, mark: Any = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+class LimitedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses alias bombs and deep nesting while composing.
+
+    Aliases share nodes, so a 1 KB document can stand for billions of values once
+    anything walks it; the loader counts every node as if aliases were expanded.
+    """
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise YamlLimitError(f"别名（*引用）超过 {MAX_ALIASES} 个，疑似“别名炸弹”", self.peek_event().start_mark)
+        mark = self.peek_event().start_mark
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise YamlLimitError(f"嵌套超过 {MAX_DEPTH} 层", mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) not in self._sizes:
+            children = node.value if isinstance(node.value, list) else []
+            size = 1
+            for child in children:
+                for part in child if isinstance(child, tuple) else (child,):
+                    size += self._sizes.get(id(part), 1)
+            if size > MAX_EXPANDED_NODES:
+                raise YamlLimitError(f"展开别名后超过 {MAX_EXPANDED_NODES} 个值，疑似“别名炸弹”", mark)
+            self._sizes[id(node)] = size
+        return node
+
+
+def load_yaml_text(text: str) -> Any:
+    """``yaml.safe_load`` with size, alias and depth limits (raises ``yaml.YAMLError``)."""
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlLimitError(f"文件过大（超过 {MAX_YAML_BYTES // (1024 * 1024)} MB）")
+    loader = LimitedLoader(text)
+    try:
+        return loader.get_single_data()
+    except RecursionError:
+        raise YamlLimitError("嵌套过深") from None
+    finally:
+        loader.dispose()
+
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; SpecError (with line and column) when unreadable or malformed."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: 无法读取文件（{exc.strerror or exc}）") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: 无法读取文件（{getattr(exc, 'strerror', None) or exc}）") from exc
     try:
-        return yaml.safe_load(text)
+        return load_yaml_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""

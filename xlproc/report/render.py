@@ -27,7 +27,8 @@ from xml.parsers import expat
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from ..errors import XlprocError
@@ -126,7 +127,8 @@ class ReportRenderer:
     def __init__(self, template: Path | None = None, options: ReportOptions | None = None):
         self.path = Path(template) if template else templates_dir() / "report.docx"
         self.options = options or default_options()
-        self.env = Environment(autoescape=True, undefined=StrictUndefined)
+        # sandboxed: a template (the bureau's or a pack's wording) cannot reach Python internals
+        self.env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
         try:
             raw = self.path.read_bytes()
             with zipfile.ZipFile(BytesIO(raw)) as z:

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..form.spec import FormSpec, SpecError, default_spec, templates_dir
+from ..form.yamlfile import load_yaml_text
 from ..results import SEVERITIES
 from . import builtin, copied, declared, plausibility  # noqa: F401 — registers the built-in rule types
 from .expr import Compiler
@@ -98,7 +99,7 @@ def load_catalogue(path: Path | str | None = None, spec: FormSpec | None = None)
     except OSError as exc:
         raise CatalogueError(path, "", f"无法读取规则文件（{exc.strerror or exc}）") from None
     try:
-        root = yaml.safe_load(text)
+        root = load_yaml_text(text)  # alias, depth and size limits
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""

@@ -36,6 +36,23 @@ FUNCTIONS = ("sum", "count", "countif", "sumif", "filled", "blank", "abs", "min"
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
+MAX_EXPR_CHARS = 2000
+MAX_EXPR_DEPTH = 40  # nested operations; a rule written by hand needs a handful
+
+
+def _depth(tree: ast.AST) -> int:
+    """Deepest nesting of ``tree``, measured without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > MAX_EXPR_DEPTH:
+            return deepest
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 class ExprError(ValueError):
     """An expression is malformed or names something the spec does not have."""
 
@@ -96,10 +113,16 @@ class Compiler:
 
     def compile(self, text: str, blank: Callable[[str], str]) -> Compiled:
         """Parse and compile ``text``; ``blank(field_id)`` gives the blank policy of a field."""
+        if len(text) > MAX_EXPR_CHARS:
+            raise ExprError(f"表达式过长（{len(text)} 个字符，上限 {MAX_EXPR_CHARS}）")
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
-            raise ExprError(f"表达式语法错误：{text!r}（{exc.msg}）") from None
+            raise ExprError(f"表达式语法错误：{text[:80]!r}（{exc.msg}）") from None
+        except (RecursionError, MemoryError):
+            raise ExprError(f"表达式嵌套过深（上限 {MAX_EXPR_DEPTH} 层）：{text[:80]!r}") from None
+        if _depth(tree) > MAX_EXPR_DEPTH:
+            raise ExprError(f"表达式嵌套过深（上限 {MAX_EXPR_DEPTH} 层）：{text[:80]!r}")
         out = Compiled(fn=lambda ctx: None, kind=ANY, text=text)
         fn, kind = self._node(tree.body, out, blank)
         out.fn, out.kind = fn, kind
