@@ -27,6 +27,21 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
         "filler",
         {"values": {"score_innovation_applicable": "否", "score_innovation_score": None}},
     ),
+    "formula.typed_over": (
+        {"formulas": {"sanbao_total_plan": "999.00"}},
+        "sanbao_total_plan",
+        {"formulas": {"sanbao_total_plan": "="}},  # typed over, but the same figure: formula.removed
+    ),
+    "formula.removed": (
+        {"formulas": {"project_count": "="}},
+        "project_count",
+        {"formulas": {"project_count": "99"}},  # a different figure: formula.typed_over
+    ),
+    "formula.own_input": (
+        {"own_formulas": {"staff_quota": "30+2"}},
+        "staff_quota",
+        {"values": {"staff_quota": "32"}},
+    ),
     "format.decimals": (
         {"values": {"returned_to_treasury": "3.261"}},
         "returned_to_treasury",
@@ -316,7 +331,14 @@ def _run(change: dict[str, Any]):
         catalogue = load_catalogue(spec=spec)
         sub = variant(base, values=change["typed_counts"], spec=spec)
     else:
-        sub = variant(base, change.get("values"), change.get("table_edits"), change.get("problems"))
+        sub = variant(
+            base,
+            change.get("values"),
+            change.get("table_edits"),
+            change.get("problems"),
+            formulas=change.get("formulas"),
+            own_formulas=change.get("own_formulas"),
+        )
     previous = None
     if "previous" in change:
         prev_values = dict(_PREVIOUS_BASE)

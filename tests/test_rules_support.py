@@ -17,7 +17,16 @@ from typing import Any
 from xlproc.form.ops import compute_value
 from xlproc.form.spec import FormSpec, default_spec
 from xlproc.reading.workbook import read_workbook
-from xlproc.submission import CellProblem, FieldValue, Submission, TableData
+from xlproc.submission import (
+    FORMULA_CLEARED,
+    FORMULA_OWN,
+    FORMULA_TYPED,
+    CellProblem,
+    FieldValue,
+    FormulaCell,
+    Submission,
+    TableData,
+)
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 
@@ -56,9 +65,15 @@ def variant(
     table_edits: dict[str, dict[int, dict[str, Any]]] | None = None,
     problems: dict[str, Any] | None = None,
     spec: FormSpec | None = None,
+    formulas: dict[str, Any] | None = None,
+    own_formulas: dict[str, str] | None = None,
 ) -> Submission:
     """A copy of ``base`` with field values, table cells (row index → {col: value}) or
-    unreadable cells (field id → raw text) changed; computed fields recomputed."""
+    unreadable cells (field id → raw text) changed; computed fields recomputed.
+
+    ``formulas``: computed field id → the constant typed over its formula ("=" types the
+    computed value itself, None empties the cell). ``own_formulas``: input field id →
+    the department's formula text in that cell (its value stays as read)."""
     spec = spec or base.spec
     fields = dict(base.fields)
     for fid, value in (values or {}).items():
@@ -87,8 +102,17 @@ def variant(
             except (ArithmeticError, TypeError):  # odd values the reader never produces
                 v = None
             vals[f.id] = v
-            fields[f.id] = FieldValue(f.id, f.label, fv.sheet, fv.cell, v, computed=True)
-    return Submission(base.source, spec, base.form_id, base.form_version, fields, tables, cell_problems)
+            state, typed = fv.formula, fv.typed
+            if formulas and f.id in formulas:
+                typed = formulas[f.id]
+                state = FORMULA_CLEARED if typed is None else FORMULA_TYPED
+                typed = v if typed == "=" else _typed(spec, f.type, typed)
+            fields[f.id] = FieldValue(f.id, f.label, fv.sheet, fv.cell, v, computed=True, formula=state, typed=typed)
+    own = list(base.formulas)
+    for fid, text in (own_formulas or {}).items():
+        fv = fields[fid] = dataclasses.replace(fields[fid], formula=FORMULA_OWN)
+        own.append(FormulaCell(fv.sheet, fv.cell, fv.label, fid, text, fv.value))
+    return Submission(base.source, spec, base.form_id, base.form_version, fields, tables, cell_problems, formulas=own)
 
 
 def typed_counts_spec(field_ids: list[str]) -> FormSpec:

@@ -39,8 +39,35 @@ class CellProblem:
 
 
 @dataclass(frozen=True)
+class FormulaCell:
+    """An input cell holding the department's own formula: read by its cached value only."""
+
+    sheet: str
+    cell: str
+    label: str
+    field_id: str  # a field id, or "table.column" for a table cell
+    formula: str  # as stored, without "=" ("" for a cell sharing another cell's formula)
+    value: Any  # the value read (the formula's result as last computed by the office suite)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(self.__dict__)
+
+
+# FieldValue.formula: what the sheet holds in the field's cell, when the sheet XML was scanned.
+FORMULA_KEPT = "kept"  # a computed cell still holds a formula
+FORMULA_TYPED = "typed"  # a computed cell holds a typed constant instead (see ``typed``)
+FORMULA_CLEARED = "cleared"  # a computed cell was emptied
+FORMULA_OWN = "own"  # an input cell holds the department's own formula
+
+
+@dataclass(frozen=True)
 class FieldValue:
-    """One field of the form as read (or, for ``computed``, as recomputed)."""
+    """One field of the form as read (or, for ``computed``, as recomputed).
+
+    ``value`` is None for a blank cell and for one that could not be read, which then
+    has its ``problem`` (never 0). A computed field is None with a ``problem`` when an
+    input it depends on could not be read.
+    """
 
     id: str
     label: str
@@ -50,6 +77,8 @@ class FieldValue:
     raw: Any = None
     problem: str = ""
     computed: bool = False
+    formula: str = ""  # "", or one of FORMULA_* above
+    typed: Any = None  # FORMULA_TYPED: the constant in the cell (Decimal when it reads as a number)
 
     @property
     def is_blank(self) -> bool:
@@ -65,6 +94,8 @@ class FieldValue:
                 "value": self.value,
                 "computed": self.computed,
                 **({"raw": self.raw, "problem": self.problem} if self.problem else {}),
+                **({"formula": self.formula} if self.formula and self.formula != FORMULA_KEPT else {}),
+                **({"typed": self.typed} if self.formula == FORMULA_TYPED else {}),
             }
         )
 
@@ -113,6 +144,8 @@ class Submission:
     fields: dict[str, FieldValue]
     tables: dict[str, TableData]
     problems: list[CellProblem] = field(default_factory=list)
+    formulas: list[FormulaCell] = field(default_factory=list)  # input cells with the department's formula
+    scans: dict[str, Any] = field(default_factory=dict, repr=False)  # sheet → reading.sheetscan.SheetScan
 
     def value(self, field_id: str) -> Value:
         return self.fields[field_id].value
@@ -133,4 +166,5 @@ class Submission:
             "fields": [f.to_dict() for f in self.fields.values()],
             "tables": {k: t.to_dict() for k, t in self.tables.items()},
             "problems": [p.to_dict() for p in self.problems],
+            "formulas": [f.to_dict() for f in self.formulas],
         }

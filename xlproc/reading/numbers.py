@@ -3,6 +3,12 @@
 RULES.md: text in a number cell is parsed only when the reading is certain
 (thousand separators, full-width digits, a trailing unit that matches the field);
 anything else ("约10", "—", "12元") is reported, never coerced to 0.
+
+A cell means what Excel shows: a float is read by its shortest round-trip decimal,
+binary noise (``=1182.3+0.1`` stored as 1182.3999999999999) is the number with the
+field's decimals, a percent-formatted cell of a percent field (stored 0.986, shown
+98.6%) is 98.6. What cannot be represented — NaN, infinity, magnitudes beyond any
+budget, control characters — is a problem, never a value that fails later.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -20,14 +26,70 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 _YEAR_TEXT = re.compile(r"^(\d{4})\s*年?(度)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
+_HUNDRED = Decimal(100)
+_NOISE = Decimal("1e-9")
+LIMIT = Decimal(10) ** 10  # no figure of a district department's form comes near 10^10 (万元, 人, %)
+# Characters no document can carry: C0 controls other than tab / line feed / carriage return,
+# U+FFFE / U+FFFF, lone surrogates, and U+FFFD (what an invalid character reference became).
+_UNSHOWABLE = re.compile("[\x00-\x08\x0e-\x1f\ufffd\ufffe\uffff\ud800-\udfff]")
+_SOFT_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})  # Word's manual line break, form feed
+_SUSPECT = re.compile("[\x00-\x1f\ufffd\ufffe\uffff\ud800-\udfff]")  # incl. \t \n \r \x0b \x0c: rare in numbers
+
 Parsed = tuple[Any, str]  # (value or None, problem message or "")
 
 
 def decimal_from_float(x: float) -> Decimal:
-    """The Decimal a person typed: the shortest repr of the float (197.06, not 197.0600000000000022…)."""
-    if x == int(x) and abs(x) < 1e15:
+    """The Decimal a person typed: the shortest repr of the float (197.06, not 197.0600000000000022…).
+
+    Raises ValueError for NaN and infinity (callers check ``math.isfinite`` first).
+    """
+    if not math.isfinite(x):
+        raise ValueError(f"not a finite number: {x!r}")
+    if abs(x) < 1e15 and x == int(x):
         return Decimal(int(x))
     return Decimal(repr(x))
+
+
+def _trim(d: Decimal) -> Decimal:
+    """1182.40 → 1182.4 and 100.00 → 100 (never 1E+2): how the same number typed reads."""
+    if d == d.to_integral_value():
+        return Decimal(int(d))
+    return d.normalize()
+
+
+def snap(value: Decimal, decimals: int | None) -> Decimal:
+    """Binary noise removed: a value within a relative 1e-9 of a number with ``decimals``
+    decimals is that number (1182.3999999999999 → 1182.4 for 2 decimals); any other
+    value is returned unchanged, so a real third decimal still shows."""
+    if decimals is None or not value.is_finite():
+        return value
+    exp = value.as_tuple().exponent
+    if isinstance(exp, int) and -exp <= decimals:
+        return value
+    q = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if abs(value - q) <= _NOISE * max(abs(q), Decimal(1)):
+        return _trim(q)
+    return value
+
+
+def unshowable(text: str) -> str:
+    """A description of the first character no document can show, or ""."""
+    m = _UNSHOWABLE.search(text)
+    if m is None:
+        return ""
+    ch = m.group(0)
+    if ch == "\ufffd":
+        return "无法识别的字符（文件中的字符编码无效）"
+    if "\ud800" <= ch <= "\udfff":
+        return f"无效的字符编码 U+{ord(ch):04X}"
+    return f"不可见的控制字符 U+{ord(ch):04X}"
+
+
+def _out_of_range(value: Decimal, unit: str) -> str:
+    if abs(value) > LIMIT:
+        shown = f"{value:.6E}" if abs(value) >= Decimal(10) ** 15 else f"{value:f}"
+        return f"“{shown}”超出合理范围（绝对值应小于100亿{unit}），请核对数字和单位"
+    return ""
 
 
 def normalize_text(text: str) -> str:
@@ -48,20 +110,33 @@ def parse_number_text(text: str, unit: str = "") -> Parsed:
     if _GROUPED.match(s):
         s = s.replace(",", "")
     if _PLAIN.match(s):
+        if len(s) > 40:
+            return None, f"“{original[:40]}…”位数过多，不是可以确定的数字"
         return Decimal(s), ""
     return None, f"“{original}”不是可以确定的数字，请填写数字"
 
 
-def parse_number(raw: Any, field_type: str, unit: str = "") -> Parsed:
-    """A cell value for a money / percent / number / count / year field."""
+def parse_number(
+    raw: Any, field_type: str, unit: str = "", decimals: int | None = None, percent_format: bool = False
+) -> Parsed:
+    """A cell value for a money / percent / number / count / year field.
+
+    ``decimals``: the field's allowed decimals (binary noise of a stored float is
+    snapped to them). ``percent_format``: the cell shows its number as a percentage
+    (stored 0.986 shown 98.6%); for a percent field the value is then ×100.
+    """
     if raw is None or raw == "":
         return None, ""
     if isinstance(raw, bool):
         return None, f"“{raw}”不是数字"
     if isinstance(raw, (int, float)):
         if isinstance(raw, float) and not math.isfinite(raw):
-            return None, "单元格内容不是有效数字"
+            return None, "单元格内容不是有效数字（无穷大或非数值）"
         value = decimal_from_float(float(raw)) if isinstance(raw, float) else Decimal(raw)
+        if percent_format and field_type == "percent":
+            value = value * _HUNDRED
+        if isinstance(raw, float) and abs(value) <= LIMIT:
+            value = snap(value, decimals)
     elif isinstance(raw, str):
         if field_type == "year":
             m = _YEAR_TEXT.match(normalize_text(raw))
@@ -73,6 +148,9 @@ def parse_number(raw: Any, field_type: str, unit: str = "") -> Parsed:
         return None, f"“{raw}”是日期，本栏应填写数字"
     else:
         return None, f"“{raw}”不是数字"
+    too_big = _out_of_range(value, unit)
+    if too_big:
+        return None, too_big
     if field_type in ("count", "year") and value != value.to_integral_value():
         return None, f"“{raw}”不是整数"
     if field_type in ("count", "year"):
@@ -103,22 +181,31 @@ def parse_date(raw: Any) -> Parsed:
 
 
 def parse_text(raw: Any) -> Parsed:
-    """A text cell: numbers typed into it (phone numbers, codes) become their digits."""
+    """A text cell: numbers typed into it (phone numbers, codes) become their digits.
+
+    Vertical tab and form feed (Word's manual line break) become line breaks; any
+    other character no document can carry makes the cell a problem.
+    """
     if raw is None:
         return None, ""
     if isinstance(raw, float):
+        if not math.isfinite(raw):
+            return None, "单元格内容不是有效数字（无穷大或非数值）"
         raw = str(decimal_from_float(raw))
     elif isinstance(raw, (datetime, date)):
         raw = raw.strftime("%Y-%m-%d")
-    text = str(raw).strip()
+    text = str(raw)
+    if "\x0b" in text or "\x0c" in text:
+        text = text.translate(_SOFT_BREAKS)
+    text = text.strip()
     return (text or None), ""
 
 
 def parse_enum(raw: Any, allowed: tuple[str, ...]) -> Parsed:
     """A dropdown cell: the value must be one of the list (full-width/space variants tolerated)."""
-    text, _ = parse_text(raw)
+    text, problem = parse_text(raw)
     if text is None:
-        return None, ""
+        return None, problem
     if text in allowed:
         return text, ""
     norm = {normalize_text(a).replace(" ", ""): a for a in allowed}
@@ -128,15 +215,37 @@ def parse_enum(raw: Any, allowed: tuple[str, ...]) -> Parsed:
     return None, f"“{text}”不在可选项（{'、'.join(allowed)}）之中"
 
 
-def parse_cell(raw: Any, field_type: str, unit: str = "", allowed: tuple[str, ...] = ()) -> Parsed:
-    """Dispatch on the field type."""
+def parse_cell(
+    raw: Any,
+    field_type: str,
+    unit: str = "",
+    allowed: tuple[str, ...] = (),
+    decimals: int | None = None,
+    percent_format: bool = False,
+) -> Parsed:
+    """Dispatch on the field type (``decimals`` / ``percent_format``: see ``parse_number``).
+
+    Text holding a character no document can carry is a problem whatever the type,
+    and the message never quotes it.
+    """
+    if isinstance(raw, str) and _SUSPECT.search(raw) is not None:
+        bad = unshowable(raw.translate(_SOFT_BREAKS))
+        if bad:
+            return None, f"含有{bad}，请删除后重新填写"
     try:
         if field_type in ("money", "percent", "number", "count", "year"):
-            return parse_number(raw, field_type, unit)
+            return parse_number(raw, field_type, unit, decimals, percent_format)
         if field_type == "date":
             return parse_date(raw)
         if field_type == "enum":
             return parse_enum(raw, allowed)
         return parse_text(raw)
     except (InvalidOperation, ValueError, OverflowError):
-        return None, f"“{raw}”无法识别"
+        return None, f"“{str(raw)[:40]}”无法识别"
+
+
+def showable(raw: Any) -> Any:
+    """``raw`` safe to print or serialise: unshowable characters replaced by U+FFFD."""
+    if isinstance(raw, str) and _UNSHOWABLE.search(raw):
+        return _UNSHOWABLE.sub("\ufffd", raw)
+    return raw
