@@ -31,6 +31,7 @@ from xlproc.annotate import (
     AUTHOR,
     RESULTS_SHEET,
     STATE_SHEET,
+    WARNING_FILL_RGB,
     annotate,
     annotate_workbook,
     apply_explanations,
@@ -71,7 +72,7 @@ def projection(path: Path) -> dict:
         for row in ws.iter_rows():
             for c in row:
                 fill = c.fill.fgColor.rgb if c.fill and c.fill.fill_type == "solid" else None
-                if c.comment is not None or fill in ("FFFFC7CE", "FFFFEB9C"):
+                if c.comment is not None or fill in ("FFFFC7CE", WARNING_FILL_RGB):
                     cells[f"{ws.title}!{c.coordinate}"] = {
                         "fill": fill,
                         "comment": c.comment.text if c.comment else None,
@@ -102,16 +103,16 @@ def test_annotation_marks_every_flagged_cell(rich: Path, tmp_path: Path, golden)
     b2 = view["cells"][f"{SHEET1}!B2"]
     assert b2["fill"] == "FFFFC7CE" and b2["author"] == AUTHOR
     assert "收入合计 197.06" in b2["comment"] and "增长 35.20%" in b2["comment"]
-    assert view["cells"][f"{SHEET1}!A7"]["fill"] == "FFFFEB9C"  # merged: on the anchor
+    assert view["cells"][f"{SHEET1}!A7"]["fill"] == WARNING_FILL_RGB  # merged: on the anchor
     assert view["cells"][f"{SHEET2}!B1"]["fill"] == "FFFFF2CC"  # info: comment only, own fill kept
-    assert view["cells"][f"{SHEET2}!D9"]["fill"] == "FFFFEB9C"  # absent cell created
+    assert view["cells"][f"{SHEET2}!D9"]["fill"] == WARNING_FILL_RGB  # absent cell created
     # the department's comment on B3 keeps its text and author; ours is appended
     b3 = view["cells"][f"{SHEET1}!B3"]
     assert b3["author"] == "李四" and b3["comment"].startswith("部门批注：含上年结转\nxlproc审核:")
     # 审核结果: one row per finding, links to the cells, none for the workbook-level one
     rows = view["results"][1:]
     assert len(rows) == len(_report().findings)
-    links = {(r["values"][2], r["link"]) for r in rows}
+    links = {(r["values"][8], r["link"]) for r in rows}
     assert ("sum.income", f"'{SHEET1}'!B2") in links and ("form.whole", None) in links
     assert view["active"] == RESULTS_SHEET and view["states"][STATE_SHEET] == "veryHidden"
 
@@ -203,7 +204,7 @@ def test_explanations_are_kept_and_warnings_become_explained(rich: Path, tmp_pat
     assert by_rule["sum.income"].explanation == "已核对" and not by_rule["sum.income"].explained
     assert report.counts["explained"] == 1 and report.counts["open_warning"] == 4
     second = annotate_workbook(answered, report, tmp_path / "r2.xlsx")
-    rows = {r["values"][2]: r["values"] for r in projection(second)["results"][1:]}
+    rows = {r["values"][8]: r["values"] for r in projection(second)["results"][1:]}
     assert rows["dev.income"][6:8] == ["已说明", "新增网络安全专项，已报批"]
     assert rows["sum.income"][6:8] == ["须修改", "已核对"]
     assert read_explanations(second) == answers

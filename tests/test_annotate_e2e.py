@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from xlproc.annotate import (
     RESULTS_SHEET,
+    WARNING_FILL_RGB,
     annotate_workbook,
     apply_explanations,
     read_explanations,
@@ -55,6 +56,11 @@ def _anchor(path: Path, sheet: str, cell: str) -> str:
     return SheetXml(pkg, Book(pkg).sheet(sheet).part).merge_anchor(cell)
 
 
+def _inputs(report, f):
+    computed = report.computed.get(f"{f.sheet}!{f.cell}")
+    return computed.inputs if computed is not None else ()
+
+
 @needs_samples
 def test_wangxinban_every_finding_is_marked_and_linked(tmp_path: Path, golden) -> None:
     src = shutil.copy(WANGXIN, tmp_path / "网信办.xlsx")
@@ -63,19 +69,34 @@ def test_wangxinban_every_finding_is_marked_and_linked(tmp_path: Path, golden) -
     out = annotate_workbook(src, report)
     view = projection(out)
     golden("annotate/wangxinban.json", view)
+    assert report.computed, "the 网信办 sample has findings on computed cells"
     for f in report.findings:
         if not f.cell:
             continue
         mark = view["cells"][f"{f.sheet}!{_anchor(src, f.sheet, f.cell)}"]
-        assert f.message in mark["comment"]
+        computed = report.computed.get(f"{f.sheet}!{f.cell}")
+        if computed is None:
+            assert f.message in mark["comment"] and f.title in mark["comment"]
+        else:  # a locked formula cell: a short pointer there, the message on every input feeding it
+            assert "自动计算" in mark["comment"] and f.title in mark["comment"]
+            assert all(c.cell in mark["comment"] for c in computed.inputs)
+            for c in computed.inputs:
+                fed = view["cells"][f"{c.sheet}!{c.cell}"]
+                assert f.message in fed["comment"] and f.cell in fed["comment"]
+                assert fed["fill"] == mark["fill"]
         if f.severity != "info":
-            assert mark["fill"] == ("FFFFC7CE" if f.severity == "error" or _worst_is_error(report, f) else "FFFFEB9C")
+            assert mark["fill"] == (
+                "FFFFC7CE" if f.severity == "error" or _worst_is_error(report, f) else WARNING_FILL_RGB
+            )
+        assert f.rule_id not in mark["comment"]
     rows = view["results"][1:]
     assert len(rows) == len(report.findings)
     for row, f in zip(rows, report.findings, strict=True):
-        assert row["values"][2] == f.rule_id
+        assert row["values"][2] == f.title and row["values"][8] == f.rule_id  # title for the clerk, id last
+        assert not any(f.rule_id in str(v) for v in row["values"][:8])
         assert row["link"] == (f"'{f.sheet}'!{f.cell}" if f.cell else None)
     annotated = {(f.sheet, _anchor(src, f.sheet, f.cell)) for f in report.findings if f.cell}
+    annotated |= {(c.sheet, c.cell) for f in report.findings for c in _inputs(report, f)}
     assert_faithful(src, out, annotated)
     assert_sheet_xml_unchanged(src, out, annotated)
     assert_well_formed(out)
@@ -124,7 +145,7 @@ def test_fix_and_recheck_round_trip(tmp_path: Path) -> None:
     assert len(view["results"]) == len(second_report.findings) + 1
     for cell in view["cells"].values():
         assert (cell["comment"] or "").count("xlproc审核:") <= 1
-    rows = {r["values"][2]: r["values"] for r in view["results"][1:]}
+    rows = {r["values"][8]: r["values"] for r in view["results"][1:]}
     assert rows["budget.procurement"][6:8] == ["已说明", "含跨年度采购项目，已报财政局备案"]
     assert rows["projects.yearend"][6:8] == ["须修改", "第三个项目尚在实施"]
     assert read_explanations(second) == answers
@@ -165,7 +186,9 @@ def test_libreoffice_opens_annotated_sample(tmp_path: Path, lo_resave) -> None:
     view = projection(back)
     for f in report.findings:
         if f.cell:
-            assert f.message in view["cells"][f"{f.sheet}!{_anchor(src, f.sheet, f.cell)}"]["comment"]
+            shown = [f"{f.sheet}!{_anchor(src, f.sheet, f.cell)}", *map(str, _inputs(report, f))]
+            assert all(f.title in view["cells"][key]["comment"] for key in shown)
+            assert f.message in view["cells"][shown[-1]]["comment"]
     # and the re-saved, annotated workbook is still readable and checks the same
     assert [(f.rule_id, f.cell) for f in _check(back).findings] == report.flatten()
 
@@ -222,7 +245,7 @@ def test_round_trip_when_the_department_uses_libreoffice(tmp_path: Path, lo_edit
     assert view["sheets"].count(RESULTS_SHEET) == 1
     for cell in view["cells"].values():
         assert (cell["comment"] or "").count("xlproc审核:") <= 1
-    rows = {r["values"][2]: r["values"] for r in view["results"][1:]}
+    rows = {r["values"][8]: r["values"] for r in view["results"][1:]}
     assert rows["budget.procurement"][6:8] == ["已说明", "跨年度采购，已备案"]
 
 
@@ -248,9 +271,12 @@ def test_marks_of_moved_cells_are_removed(tmp_path: Path, lo_edit) -> None:
     assert "budget.procurement" not in {f.rule_id for f in report.findings}
     second = annotate_workbook(returned, report, tmp_path / "second.xlsx")
     view = projection(second)
-    marked = {k for k, c in view["cells"].items() if c["fill"] in ("FFFFC7CE", "FFFFEB9C")}
+    marked = {k for k, c in view["cells"].items() if c["fill"] in ("FFFFC7CE", WARNING_FILL_RGB)}
     expected = {
         f"{f.sheet}!{_anchor(second, f.sheet, f.cell)}" for f in report.findings if f.cell and f.severity != "info"
+    }
+    expected |= {  # the input cells feeding a flagged computed cell
+        str(c) for f in report.findings if f.severity != "info" for c in _inputs(report, f)
     }
     assert marked == expected
     assert openpyxl.load_workbook(second)["政府采购"]["B6"].fill.fgColor.rgb == own_fill

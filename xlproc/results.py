@@ -73,6 +73,7 @@ class Finding:
     actual: Any = None
     operands: dict[str, Any] = field(default_factory=dict)
     explanation: str = ""  # the department's 说明 answer (kept across rounds)
+    title: str = ""  # the rule's Chinese title (what the clerk reads; the id stays for machines)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -91,6 +92,7 @@ class Finding:
         # Built by hand rather than with dataclasses.asdict: a batch serialises every finding.
         return {
             "rule_id": self.rule_id,
+            "title": self.title,
             "severity": self.severity,
             "sheet": self.sheet,
             "cell": self.cell,
@@ -105,6 +107,14 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class ComputedCell:
+    """A computed (locked formula) cell a finding points at, and the input cells feeding it."""
+
+    label: str
+    inputs: tuple[CellRef, ...]
+
+
 @dataclass
 class CheckReport:
     """All findings of one workbook, in stable order (sheet order of the form, then cell)."""
@@ -116,6 +126,8 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     rules_run: list[str] = field(default_factory=list)
     sheet_order: tuple[str, ...] = ()
+    # "sheet!cell" of each computed cell a finding points at → its label and input cells
+    computed: dict[str, ComputedCell] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sort()

@@ -1,6 +1,6 @@
 """Annotate a department's workbook with the findings of one check.
 
-Flagged cells get a fill (强制性 light red FFC7CE, 提示性 light yellow FFEB9C;
+Flagged cells get a fill (强制性 light red FFC7CE, 提示性 light orange FFB84D;
 提示信息 only a comment) and one comment listing every message on that cell; a
 审核结果 sheet lists every finding. The package is edited part by part (see
 ``package`` and ``xmltext``): every part we do not need to touch is copied as is,
@@ -94,14 +94,76 @@ def annotate_workbook(src: Path, report: CheckReport, out: Path | None = None, *
     return annotate(src, report, out, data=data).path
 
 
-def _lines(findings: list[Finding]) -> tuple[str, ...]:
-    out = []
-    for f in findings:
-        line = f"【{SEVERITY_LABELS[f.severity]}】{f.message}"
-        if f.explanation.strip():
-            line += f"（部门说明：{f.explanation.strip()}）"
-        out.append(line)
-    return tuple(out)
+@dataclass(frozen=True)
+class _Mark:
+    """One finding shown on one cell: on its own cell, as a pointer on a computed cell,
+    or on an input cell feeding that computed cell."""
+
+    finding: Finding
+    role: str = "own"  # own | pointer | input
+    where: str = ""  # pointer: the input cells; input: the computed cell's label and address
+
+
+def _line(m: _Mark) -> str:
+    f = m.finding
+    head = f"【{SEVERITY_LABELS[f.severity]}】"
+    title = f.title.strip()
+    if m.role == "pointer":
+        text = f"{title or f.message}。本格为自动计算（公式），请核对并修改参与计算的 {m.where}（已标出）"
+    else:
+        text = f.message if not title or f.message.startswith(title) else f"{title}：{f.message}"
+        if m.role == "input":
+            text += f"（本格参与计算{m.where}，请核对本格数字）"
+    if f.explanation.strip():
+        text += f"（部门说明：{f.explanation.strip()}）"
+    return head + text
+
+
+def _lines(marks: list[_Mark]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_line(m) for m in marks))
+
+
+def _marks(
+    report: CheckReport, book: Book, pkg: Package, sheets: dict[str, SheetXml]
+) -> dict[str, dict[str, list[_Mark]]]:
+    """sheet → cell (merge anchor) → what to show there."""
+    groups: dict[str, dict[str, list[_Mark]]] = {}
+
+    def place(sheet: str, cell: str, mark: _Mark) -> bool:
+        entry = book.sheet(sheet)
+        rc = split_a1(cell)
+        if entry is None or not entry.is_worksheet or rc is None or entry.name in (RESULTS_SHEET, STATE_SHEET):
+            return False
+        if sheet not in sheets:
+            sheets[sheet] = SheetXml(pkg, entry.part)
+        anchor = sheets[sheet].merge_anchor(a1(*rc))
+        groups.setdefault(sheet, {}).setdefault(anchor, []).append(mark)
+        return True
+
+    for f in report.findings:
+        computed = report.computed.get(f"{f.sheet}!{f.cell}")
+        if computed is None or not computed.inputs:
+            place(f.sheet, f.cell, _Mark(f))
+            continue
+        pointed = [
+            c
+            for c in computed.inputs
+            if place(c.sheet, c.cell, _Mark(f, "input", f"{_quote(computed.label)}（{_at(f.sheet, f.cell, c.sheet)}）"))
+        ]
+        if pointed:
+            where = "、".join(_at(c.sheet, c.cell, f.sheet) for c in pointed)
+            place(f.sheet, f.cell, _Mark(f, "pointer", where))
+        else:
+            place(f.sheet, f.cell, _Mark(f))
+    return groups
+
+
+def _quote(label: str) -> str:
+    return label if "“" in label else f"“{label}”"
+
+
+def _at(sheet: str, cell: str, here: str) -> str:
+    return cell if sheet == here else f"{sheet}!{cell}"
 
 
 def annotate_bytes(src: Path, report: CheckReport, *, data: bytes | None = None) -> tuple[bytes, int, int]:
@@ -112,18 +174,10 @@ def annotate_bytes(src: Path, report: CheckReport, *, data: bytes | None = None)
     strip_previous(pkg, book, styles)
 
     sheets: dict[str, SheetXml] = {}
-    groups: dict[str, dict[str, list[Finding]]] = {}
-    linkable: set[tuple[str, str]] = set()
-    for f in report.findings:
-        entry = book.sheet(f.sheet)
-        rc = split_a1(f.cell)
-        if entry is None or not entry.is_worksheet or rc is None or entry.name in (RESULTS_SHEET, STATE_SHEET):
-            continue
-        if f.sheet not in sheets:
-            sheets[f.sheet] = SheetXml(pkg, entry.part)
-        linkable.add((f.sheet, f.cell))
-        anchor = sheets[f.sheet].merge_anchor(a1(*rc))
-        groups.setdefault(f.sheet, {}).setdefault(anchor, []).append(f)
+    groups = _marks(report, book, pkg, sheets)
+    linkable: set[tuple[str, str]] = {
+        (f.sheet, f.cell) for f in report.findings if f.sheet in groups and split_a1(f.cell) is not None
+    }
 
     cell_records: list[dict] = []
     merged_records: list[dict] = []
@@ -132,9 +186,9 @@ def annotate_bytes(src: Path, report: CheckReport, *, data: bytes | None = None)
         sx = sheets[sheet_name]
         notes = []
         for cell in sorted(by_cell, key=cell_sort_key):
-            findings = sorted(by_cell[cell], key=lambda f: (_RANK[f.severity], f.rule_id))
-            notes.append(Note(cell, _lines(findings)))
-            worst = findings[0].severity
+            marks = sorted(by_cell[cell], key=lambda m: (_RANK[m.finding.severity], m.finding.rule_id))
+            notes.append(Note(cell, _lines(marks)))
+            worst = marks[0].finding.severity
             if worst == "info":
                 continue
             orig_s, exists, attr = sx.get_style(cell)

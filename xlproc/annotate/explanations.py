@@ -21,7 +21,8 @@ from .package import Package, UnsupportedPackageError
 from .results_sheet import HEADER_ROW, HEADERS, RESULTS_SHEET, STATE_SHEET, parse_state
 
 Key = tuple[str, str, str]
-_COLS = {h: chr(65 + i) for i, h in enumerate(HEADERS)}
+_COLS = {h: chr(65 + i) for i, h in enumerate(HEADERS)}  # this layout; earlier ones are found by header text
+_ANSWER = "说明（请填写）"
 
 
 def read_explanations(path: Path, *, data: bytes | None = None) -> dict[Key, str]:
@@ -47,6 +48,7 @@ def read_explanations(path: Path, *, data: bytes | None = None) -> dict[Key, str
     if cols is None:
         return {}
     answer_col, header_row = cols
+    by_header = _columns_by_header(cells, header_row)
     rows = sorted({int("".join(ch for ch in ref if ch.isdigit())) for ref in cells})
     out: dict[Key, str] = {}
     for r in rows:
@@ -55,7 +57,7 @@ def read_explanations(path: Path, *, data: bytes | None = None) -> dict[Key, str
         answer = cells.get(f"{answer_col}{r}", "").strip()
         if not answer:
             continue
-        key = _key_of(cells, r)
+        key = _key_of(cells, r, by_header)
         if key is not None:
             out[key] = answer
     return out
@@ -71,25 +73,36 @@ def _results_cells(pkg: Package, book: Book, name: str) -> tuple[dict[str, str],
 
 def _header_columns(cells: dict[str, str]) -> tuple[str, int] | None:
     for ref, text in cells.items():
-        if text.strip() == HEADERS[7]:
+        if text.strip() == _ANSWER:
             col = "".join(ch for ch in ref if ch.isalpha())
             return col, int(ref[len(col) :])
-    if cells.get(f"{_COLS[HEADERS[7]]}{HEADER_ROW}"):
-        return _COLS[HEADERS[7]], HEADER_ROW
+    if cells.get(f"{_COLS[_ANSWER]}{HEADER_ROW}"):
+        return _COLS[_ANSWER], HEADER_ROW
     return None
 
 
-def _key_of(cells: dict[str, str], r: int) -> Key | None:
-    hidden = cells.get(f"{_COLS['键']}{r}", "")
+def _columns_by_header(cells: dict[str, str], header_row: int) -> dict[str, str]:
+    """Header text → column letter, read from the header row (any layout we wrote)."""
+    found = dict(_COLS)
+    suffix = str(header_row)
+    for ref, text in cells.items():
+        col = ref[: len(ref) - len(suffix)]
+        if ref.endswith(suffix) and col.isalpha() and text.strip() in _COLS:
+            found[text.strip()] = col
+    return found
+
+
+def _key_of(cells: dict[str, str], r: int, cols: dict[str, str]) -> Key | None:
+    hidden = cells.get(f"{cols['键']}{r}", "")
     if hidden.count("|") >= 2:
         rule, rest = hidden.split("|", 1)
         sheet, cell = rest.rsplit("|", 1)
         return rule, sheet, cell
-    rule = cells.get(f"{_COLS['规则编号']}{r}", "").strip()
-    sheet = cells.get(f"{_COLS['工作表']}{r}", "").strip()
+    rule = cells.get(f"{cols['规则编号']}{r}", "").strip()
+    sheet = cells.get(f"{cols['工作表']}{r}", "").strip()
     if not rule:
         return None
-    return rule, sheet, cells.get(f"{_COLS['单元格']}{r}", "").strip()
+    return rule, sheet, cells.get(f"{cols['单元格']}{r}", "").strip()
 
 
 def apply_explanations(report: CheckReport, explanations: dict[Key, str]) -> CheckReport:

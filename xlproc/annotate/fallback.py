@@ -15,8 +15,8 @@ import xlsxwriter
 
 from ..io.atomic import atomic_path
 from ..io.inert import inert_options
-from ..results import SEVERITY_LABELS, CheckReport
-from .results_sheet import HEADERS, RESULTS_SHEET, WIDTHS, finding_key, status_of, summary_text
+from ..results import CheckReport
+from .results_sheet import HEADERS, RESULTS_SHEET, WIDTHS, row_values, summary_text
 
 
 def write_review_workbook(target: Path, report: CheckReport, source: Path) -> Path:
@@ -48,18 +48,7 @@ def review_workbook_bytes(report: CheckReport, source_name: str) -> bytes:
         ws.write(1, i, h, head)
         ws.set_column(i, i, w, None, {"hidden": h == "键"})
     for n, f in enumerate(report.findings, start=1):
-        values = (
-            n,
-            SEVERITY_LABELS[f.severity],
-            f.rule_id,
-            f.sheet,
-            f.cell,
-            f.message,
-            status_of(f),
-            f.explanation,
-            finding_key(f),
-        )
-        for i, v in enumerate(values):
+        for i, v in enumerate(row_values(report, n, f)):
             if isinstance(v, str):
                 ws.write_string(n + 1, i, v, wrap)
             else:

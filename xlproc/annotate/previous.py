@@ -26,7 +26,7 @@ def _looks_like_results(pkg: Package, book: Book, name: str) -> bool:
     if entry is None or not entry.part or not pkg.exists(entry.part):
         return False
     cells = read_cells(pkg, entry.part, book.part)
-    return all(cells.get(f"{chr(65 + i)}2") == h for i, h in enumerate(HEADERS[:3]))
+    return all(cells.get(f"{chr(65 + i)}2") == h for i, h in enumerate(HEADERS[:2]))  # 序号, 类别 (every layout)
 
 
 def strip_previous(pkg: Package, book: Book, styles: Styles) -> dict | None:

@@ -2,9 +2,11 @@
 
 审核结果 is appended as the last sheet and made the active tab, so the department
 sees it first. Row 1 sums up, row 2 is the header, then one row per finding: 序号,
-类别, 规则编号, 工作表, 单元格 (an internal hyperlink to the flagged cell), 问题说明,
-状态, 说明（请填写）, and a hidden key column I (rule id | sheet | cell) that ties an
-answer to its finding in the next round. The sheet is protected without a password
+类别, 审核项目 (the rule's Chinese title), 工作表, 单元格 (an internal hyperlink to the
+flagged cell), 问题说明, 状态, 说明（请填写）, a narrow 规则编号 (the rule id, for the
+bureau; the clerk reads the title) and a hidden key column J (rule id | sheet | cell)
+that ties an answer to its finding in the next round. Earlier rounds' layout (规则编号
+in C, key in I) is still read: columns are found by their header text. The sheet is protected without a password
 with only the 说明 column unlocked; columns and rows can still be resized.
 Strings are written inline so the shared-strings part is left untouched.
 """
@@ -24,10 +26,10 @@ from .styles import ERROR_FILL, WARNING_FILL, Styles, solid_fill
 RESULTS_SHEET = "审核结果"
 STATE_SHEET = "_审核记录"
 STATE_TITLE = "xlproc annotate state v1（审核程序使用，请勿修改）"
-HEADERS = ("序号", "类别", "规则编号", "工作表", "单元格", "问题说明", "状态", "说明（请填写）", "键")
-WIDTHS = (6, 9, 24, 14, 9, 60, 9, 40, 30)
+HEADERS = ("序号", "类别", "审核项目", "工作表", "单元格", "问题说明", "状态", "说明（请填写）", "规则编号", "键")
+WIDTHS = (6, 9, 26, 14, 9, 56, 9, 40, 10, 30)
 ANSWER_COL = "H"
-KEY_COL = "I"
+KEY_COL = "J"
 HEADER_ROW = 2
 STATUS_LABELS = {"error": "须修改", "open": "待说明", "explained": "已说明", "info": "仅供参考"}
 EXPLAINED_FILL = solid_fill("FFC6EFCE")
@@ -44,6 +46,32 @@ _BORDER = (
 def finding_key(f: Finding) -> str:
     """The hidden key of a finding's row: rule id | sheet | cell."""
     return f"{f.rule_id}|{f.sheet}|{f.cell}"
+
+
+def computed_note(report: CheckReport, f: Finding) -> str:
+    """For a finding on a computed cell: where the clerk corrects it ("" otherwise)."""
+    cc = report.computed.get(f"{f.sheet}!{f.cell}")
+    if cc is None or not cc.inputs:
+        return ""
+    cells = "、".join(c.cell if c.sheet == f.sheet else str(c) for c in cc.inputs)
+    label = cc.label if "“" in cc.label else f"“{cc.label}”"
+    return f"（{f.cell} 为自动计算的{label}，请核对并修改参与计算的 {cells}）"
+
+
+def row_values(report: CheckReport, n: int, f: Finding) -> tuple:
+    """The values of a finding's row in 审核结果, in HEADERS order."""
+    return (
+        n,
+        SEVERITY_LABELS[f.severity],
+        f.title or f.rule_id,
+        f.sheet,
+        f.cell,
+        f.message + computed_note(report, f),
+        status_of(f),
+        f.explanation,
+        f.rule_id,
+        finding_key(f),
+    )
 
 
 def status_of(f: Finding) -> str:
@@ -78,12 +106,16 @@ class _Ids:
     warning: int
     explained: int
     answer: int
+    small: int
 
 
-def _font_variant(styles: Styles, bold: bool = False, link: bool = False) -> int:
+def _font_variant(styles: Styles, bold: bool = False, link: bool = False, small: bool = False) -> int:
     base = styles.get("fonts", 0) or '<font><sz val="11"/><name val="宋体"/><charset val="134"/></font>'
     inner = base[base.index(">") + 1 : base.rindex("</")] if not base.endswith("/>") else ""
     inner = re.sub(r"<(?:[\w.-]+:)?(b|u)\b[^<>]*/>", "", inner)
+    if small:  # the rule id column: small grey print, for the bureau
+        inner = re.sub(r"<(?:[\w.-]+:)?(sz|color)\b[^<>]*/>", "", inner)
+        inner = '<sz val="8"/><color rgb="FF808080"/>' + inner
     if link:
         inner = re.sub(r"<(?:[\w.-]+:)?color\b[^<>]*/>", "", inner)
         inner = '<u/><color rgb="FF0563C1"/>' + inner
@@ -106,6 +138,7 @@ def _xf(font: int, fill: int, border: int, h: str = "", wrap: bool = True, locke
 
 def _style_ids(styles: Styles) -> _Ids:
     regular, bold, link = _font_variant(styles), _font_variant(styles, bold=True), _font_variant(styles, link=True)
+    small = _font_variant(styles, small=True)
     no_fill = 0
     border = styles.ensure("borders", _BORDER)
     none_border = 0
@@ -122,6 +155,7 @@ def _style_ids(styles: Styles) -> _Ids:
         warning=x("cellXfs", _xf(regular, warn, border, h="center")),
         explained=x("cellXfs", _xf(regular, ok, border, h="center")),
         answer=x("cellXfs", _xf(regular, no_fill, border, locked=False, numfmt=49)),
+        small=x("cellXfs", _xf(small, no_fill, border)),
     )
 
 
@@ -181,17 +215,19 @@ def results_sheet_xml(report: CheckReport, styles: Styles, linkable: set[tuple[s
             links.append(
                 f'<hyperlink ref="E{r}" location="{escape(_sheet_ref(f.sheet) + "!" + f.cell)}" display="{escape(f.cell)}"/>'
             )
-        height = max(_lines(f.message, WIDTHS[5]), _lines(f.explanation, WIDTHS[7]), 1)
+        v = row_values(report, n, f)
+        height = max(_lines(v[5], WIDTHS[5]), _lines(v[2], WIDTHS[2]), _lines(f.explanation, WIDTHS[7]), 1)
         cells = [
             f'<c r="A{r}" s="{ids.center}"><v>{n}</v></c>',
-            _s(f"B{r}", sev_style, SEVERITY_LABELS[f.severity]),
-            _s(f"C{r}", ids.center, f.rule_id),
-            _s(f"D{r}", ids.center, f.sheet),
-            _s(f"E{r}", link_style, f.cell),
-            _s(f"F{r}", ids.body, f.message),
-            _s(f"G{r}", status_style, status_of(f)),
+            _s(f"B{r}", sev_style, v[1]),
+            _s(f"C{r}", ids.body, v[2]),
+            _s(f"D{r}", ids.center, v[3]),
+            _s(f"E{r}", link_style, v[4]),
+            _s(f"F{r}", ids.body, v[5]),
+            _s(f"G{r}", status_style, v[6]),
             _s(f"H{r}", ids.answer, f.explanation) if f.explanation else f'<c r="H{r}" s="{ids.answer}"/>',
-            _s(f"I{r}", ids.body, finding_key(f)),
+            _s(f"I{r}", ids.small, v[8]),
+            _s(f"J{r}", ids.body, v[9]),
         ]
         rows.append(f'<row r="{r}" ht="{15 * height + 3}" customHeight="1">{"".join(cells)}</row>')
     last = HEADER_ROW + max(len(report.findings), 0)
@@ -201,7 +237,7 @@ def results_sheet_xml(report: CheckReport, styles: Styles, linkable: set[tuple[s
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f"<worksheet {_NS}>"
         '<sheetPr><tabColor rgb="FFC00000"/><pageSetUpPr fitToPage="1"/></sheetPr>'
-        f'<dimension ref="A1:I{last}"/>'
+        f'<dimension ref="A1:J{last}"/>'
         '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
         f'<pane ySplit="{HEADER_ROW}" topLeftCell="A{HEADER_ROW + 1}" activePane="bottomLeft" state="frozen"/>'
         f'<selection pane="bottomLeft" activeCell="H{HEADER_ROW + 1}" sqref="H{HEADER_ROW + 1}"/></sheetView></sheetViews>'

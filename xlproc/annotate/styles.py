@@ -15,7 +15,11 @@ from ..ooxml.xmltext import find_element, get_attr, iter_spans, set_attr, set_co
 from .package import Package, UnsupportedPackageError
 
 ERROR_FILL_RGB = "FFFFC7CE"  # light red: 强制性 (must fix)
-WARNING_FILL_RGB = "FFFFEB9C"  # light yellow: 提示性 (explain or confirm)
+# light orange: 提示性 (explain or confirm). Clearly apart from the template's cream input
+# fill, blue formula fill and grey labels and from the error red (tests/test_annotate_colours.py
+# measures the colour distances and the text contrast).
+WARNING_FILL_RGB = "FFFFB84D"
+LEGACY_FILL_RGBS = ("FFFFEB9C",)  # the warning fill of earlier versions: still ours in a later round
 
 
 def solid_fill(rgb: str) -> str:
@@ -124,7 +128,8 @@ class Styles:
         if 'patternType="solid"' not in fill:
             return False
         m = re.search(r'<fgColor\b[^<>]*\srgb="([0-9A-Fa-f]{6,8})"', fill)
-        return bool(m) and m.group(1).upper()[-6:] in (ERROR_FILL_RGB[-6:], WARNING_FILL_RGB[-6:])
+        ours = (ERROR_FILL_RGB, WARNING_FILL_RGB, *LEGACY_FILL_RGBS)
+        return bool(m) and m.group(1).upper()[-6:] in {rgb[-6:] for rgb in ours}
 
     def save(self) -> None:
         """Write appended entries back (only if something was added)."""

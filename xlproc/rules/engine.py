@@ -7,8 +7,9 @@ and reused for every workbook; ``default_catalogue`` caches the packaged one per
 
 from __future__ import annotations
 
+from ..form.feeds import feeding_cells
 from ..form.spec import FormSpec
-from ..results import CheckReport, Finding
+from ..results import CellRef, CheckReport, ComputedCell, Finding
 from ..submission import Submission
 from .catalogue import Catalogue, load_catalogue
 from .context import Context
@@ -47,7 +48,23 @@ def run_checks(sub: Submission, catalogue: Catalogue | None = None, previous: Su
         findings=findings,
         rules_run=rules_run,
         sheet_order=tuple(s.name for s in catalogue.spec.sheets),
+        computed=computed_cells(sub, findings),
     )
+
+
+def computed_cells(sub: Submission, findings: list[Finding]) -> dict[str, ComputedCell]:
+    """The computed cells findings point at, each with the input cells the clerk can change."""
+    by_cell = {(fv.sheet, fv.cell): fv for fv in sub.fields.values() if fv.computed}
+    out: dict[str, ComputedCell] = {}
+    for f in findings:
+        fv = by_cell.get((f.sheet, f.cell))
+        key = str(CellRef(f.sheet, f.cell))
+        if fv is None or key in out:
+            continue
+        inputs = feeding_cells(sub, fv.id)
+        if inputs:
+            out[key] = ComputedCell(fv.label, inputs)
+    return out
 
 
 def check_previous(sub: Submission, previous: Submission, catalogue: Catalogue | None = None) -> list[Finding]:

@@ -105,6 +105,7 @@ class Rule:
             expected=expected,
             actual=actual,
             operands=operands or {},
+            title=self.info.title,
         )
 
     def _anchor(self, ctx: Context) -> CellRef | None:
@@ -129,6 +130,7 @@ class Rule:
             cells=(cell,),
             fields=(fv.label,),
             operands={"missing": field_id},
+            title=self.info.title,
         )
 
 

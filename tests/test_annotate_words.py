@@ -1,0 +1,168 @@
+"""What the clerk sees in the annotated workbook (issue 13.4): Chinese titles instead of
+rule ids, a warning fill clearly apart from the form's own colours, and findings on a
+computed (locked formula) cell marked on the input cells that feed it."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from annotate_fixtures import answer_in_results
+from test_annotate import projection
+
+from xlproc.annotate import ERROR_FILL_RGB, WARNING_FILL_RGB, annotate_workbook
+from xlproc.form.feeds import feeding_cells
+from xlproc.pipeline import check_workbook
+from xlproc.reading.workbook import read_workbook
+from xlproc.rules import load_catalogue, run_checks
+from xlproc.template import build
+
+SAMPLES = Path(__file__).parent.parent / "samples" / "inbox"
+WANGXIN = next(SAMPLES.glob("01_*.xlsx"))
+SHICHANG = next(SAMPLES.glob("05_*.xlsx"))
+RULE_ID = re.compile(r"\b[a-z_]+\.[a-z_.]+\b|\brequired\b")
+
+
+# --- colours ---------------------------------------------------------------------------
+
+
+def _lab(rgb: str) -> tuple[float, float, float, float]:
+    """CIE L*a*b* (D65) and relative luminance of an sRGB hex colour (last 6 digits)."""
+    rgb = rgb.lstrip("#")[-6:]
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(int(rgb[i : i + 2], 16) / 255) for i in (0, 2, 4))
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z)), y
+
+
+def delta_e(a: str, b: str) -> float:
+    """CIE76 colour difference (ΔE*ab): about 2.3 is just noticeable, above 40 clearly different."""
+    return math.dist(_lab(a)[:3], _lab(b)[:3])
+
+
+def contrast_with_black(rgb: str) -> float:
+    """WCAG contrast ratio of black text on ``rgb``."""
+    return (_lab(rgb)[3] + 0.05) / 0.05
+
+
+def test_the_template_colours_are_the_ones_the_form_uses(tmp_path):
+    path = build.write_template(tmp_path / "t.xlsx")
+    fills = {
+        (c.fill.fgColor.rgb or "")[-6:].upper()
+        for ws in openpyxl.load_workbook(path).worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.fill is not None and c.fill.fill_type == "solid"
+    }
+    assert {build.INPUT_FILL[1:], build.FORMULA_FILL[1:], build.LABEL_FILL[1:]} <= fills
+
+
+@pytest.mark.parametrize("other", ["INPUT_FILL", "FORMULA_FILL", "LABEL_FILL", "white", "error"])
+def test_warning_fill_is_clearly_distinct_from_every_colour_of_the_form(other):
+    colour = {"white": "#FFFFFF", "error": ERROR_FILL_RGB}.get(other) or getattr(build, other)
+    assert delta_e(WARNING_FILL_RGB, colour) >= 40, (other, round(delta_e(WARNING_FILL_RGB, colour), 1))
+
+
+def test_the_old_warning_yellow_was_too_close_to_the_input_fill():
+    """The measure can fail: the earlier FFEB9C sits within ΔE 31 of the input cream."""
+    assert delta_e("FFFFEB9C", build.INPUT_FILL) < 40
+
+
+@pytest.mark.parametrize("fill", [WARNING_FILL_RGB, ERROR_FILL_RGB])
+def test_text_on_our_fills_stays_readable(fill):
+    assert contrast_with_black(fill) >= 7  # WCAG AAA for normal text
+
+
+def test_error_fill_is_clearly_apart_from_the_input_fill():
+    assert delta_e(ERROR_FILL_RGB, build.INPUT_FILL) >= 20
+
+
+# --- words -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", [WANGXIN, SHICHANG])
+def test_the_clerk_reads_chinese_titles_never_rule_ids(tmp_path, sample):
+    src = shutil.copy(sample, tmp_path / "部门.xlsx")
+    report = run_checks(read_workbook(src))
+    view = projection(annotate_workbook(src, report))
+    header, *rows = view["results"]
+    assert header["values"][2] == "审核项目" and header["values"][-2:] == ["规则编号", "键"]
+    for row, f in zip(rows, report.findings, strict=True):
+        assert f.title and row["values"][2] == f.title
+        assert row["values"][8] == f.rule_id  # the id stays, in the narrow last visible column
+        assert not any(RULE_ID.search(str(v)) for v in row["values"][:8]), row
+    for cell in view["cells"].values():
+        text = cell["comment"].split(":", 1)[1]
+        assert not RULE_ID.search(text), text
+    # the rule id column is narrow and comes after everything the clerk reads
+    ws = openpyxl.load_workbook(tmp_path / "部门_审核.xlsx")["审核结果"]
+    assert ws.column_dimensions["I"].width <= 12 < ws.column_dimensions["C"].width
+    assert ws.column_dimensions["J"].hidden
+
+
+# --- computed cells --------------------------------------------------------------------
+
+
+def test_feeding_cells_follow_the_compute_ops_to_the_inputs():
+    sub = read_workbook(SHICHANG)
+    # 三公 total of the year = the four items above it
+    assert [c.cell for c in feeding_cells(sub, "sangong_total_actual")] == ["D5", "D6", "D7", "D8"]
+    # the total score: every category's score; the converted score also each 是否适用
+    scores = {f.cell for k, f in sub.fields.items() if k.startswith("score_") and k.endswith("_score")}
+    applicable = {f.cell for k, f in sub.fields.items() if k.startswith("score_") and k.endswith("_applicable")}
+    assert len(scores) >= 8 and {c.cell for c in feeding_cells(sub, "score_total")} == scores
+    converted = {c.cell for c in feeding_cells(sub, "score_converted")}
+    assert scores < converted <= scores | applicable
+    assert feeding_cells(sub, "dept_name") == ()  # an input feeds nothing
+
+
+def test_a_finding_on_a_computed_cell_is_marked_on_its_inputs(tmp_path):
+    src = shutil.copy(SHICHANG, tmp_path / "市场监管局.xlsx")
+    report = run_checks(read_workbook(src))
+    total = next(f for f in report.findings if f.rule_id == "sangong.within_budget")
+    assert (total.sheet, total.cell) == ("三公经费", "D9")  # the locked SUM cell
+    out = annotate_workbook(src, report)
+    view = projection(out)
+    pointer = view["cells"]["三公经费!D9"]["comment"]
+    assert "自动计算" in pointer and all(c in pointer for c in ("D5", "D6", "D7", "D8"))
+    assert total.message not in pointer  # the full message goes where the clerk can type
+    for cell in ("D5", "D6", "D7", "D8"):
+        mark = view["cells"][f"三公经费!{cell}"]
+        assert total.message in mark["comment"] and "D9" in mark["comment"]
+        assert mark["fill"] in (WARNING_FILL_RGB, ERROR_FILL_RGB)
+    # the input cells are the unlocked ones the clerk can change, the pointer cell is locked
+    ws = openpyxl.load_workbook(out)["三公经费"]
+    assert ws["D9"].protection.locked and not any(ws[c].protection.locked for c in ("D5", "D6", "D7", "D8"))
+    [row] = [r for r in view["results"][1:] if r["values"][8] == "sangong.within_budget"]
+    assert "D5、D6、D7、D8" in row["values"][5]
+
+
+def test_fixing_an_input_clears_its_mark_in_the_next_round(tmp_path):
+    src = shutil.copy(SHICHANG, tmp_path / "市场监管局.xlsx")
+    catalogue = load_catalogue()
+    _sub, report, _u, _n = check_workbook(src, catalogue)
+    first = annotate_workbook(src, report)
+    cream = openpyxl.load_workbook(src)["三公经费"]["D8"].fill.fgColor.rgb
+    # the department corrects the 公务接待费 typed in 元 (3860 → 0.386) and sends the workbook back
+    returned = answer_in_results(first, tmp_path / "退回.xlsx", {}, edits={("三公经费", "D8"): Decimal("0.386")})
+    _sub, second_report, _u, _n = check_workbook(returned, catalogue)
+    assert "sangong.within_budget" not in {f.rule_id for f in second_report.findings}
+    second = annotate_workbook(returned, second_report, tmp_path / "第二轮.xlsx")
+    view = projection(second)
+    for cell in ("D5", "D6", "D7", "D9"):
+        assert f"三公经费!{cell}" not in view["cells"] or "D9" not in view["cells"][f"三公经费!{cell}"]["comment"]
+    assert openpyxl.load_workbook(second)["三公经费"]["D5"].fill.fgColor.rgb == cream
