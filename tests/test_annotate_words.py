@@ -121,6 +121,10 @@ def test_feeding_cells_follow_the_compute_ops_to_the_inputs():
     sub = read_workbook(SHICHANG)
     # 三公 total of the year = the four items above it
     assert [c.cell for c in feeding_cells(sub, "sangong_total_actual")] == ["D5", "D6", "D7", "D8"]
+    # a table column: the filled rows of the project register
+    amounts = feeding_cells(sub, "achieved_amount")
+    rows = [r["row"] for r in sub.tables["projects"].rows]
+    assert amounts and {int(c.cell[1:]) for c in amounts} <= set(rows)
     # the total score: every category's score; the converted score also each 是否适用
     scores = {f.cell for k, f in sub.fields.items() if k.startswith("score_") and k.endswith("_score")}
     applicable = {f.cell for k, f in sub.fields.items() if k.startswith("score_") and k.endswith("_applicable")}
@@ -131,38 +135,39 @@ def test_feeding_cells_follow_the_compute_ops_to_the_inputs():
 
 
 def test_a_finding_on_a_computed_cell_is_marked_on_its_inputs(tmp_path):
-    src = shutil.copy(SHICHANG, tmp_path / "市场监管局.xlsx")
+    src = shutil.copy(WANGXIN, tmp_path / "网信办.xlsx")
     report = run_checks(read_workbook(src))
-    total = next(f for f in report.findings if f.rule_id == "sangong.within_budget")
-    assert (total.sheet, total.cell) == ("三公经费", "D9")  # the locked SUM cell
+    total = next(f for f in report.findings if f.rule_id == "policy.sanbao_within_budget")
+    assert (total.sheet, total.cell) == ("重大政策落实", "B12")  # the locked SUM of the 三保 rows
     out = annotate_workbook(src, report)
     view = projection(out)
-    pointer = view["cells"]["三公经费!D9"]["comment"]
-    assert "自动计算" in pointer and all(c in pointer for c in ("D5", "D6", "D7", "D8"))
+    pointer = view["cells"]["重大政策落实!B12"]["comment"]
+    assert "自动计算" in pointer and all(c in pointer for c in ("B9", "B10", "B11"))
     assert total.message not in pointer  # the full message goes where the clerk can type
-    for cell in ("D5", "D6", "D7", "D8"):
-        mark = view["cells"][f"三公经费!{cell}"]
-        assert total.message in mark["comment"] and "D9" in mark["comment"]
-        assert mark["fill"] in (WARNING_FILL_RGB, ERROR_FILL_RGB)
+    for cell in ("B9", "B10", "B11"):
+        mark = view["cells"][f"重大政策落实!{cell}"]
+        assert total.message in mark["comment"] and "B12" in mark["comment"]
+        assert mark["fill"] == WARNING_FILL_RGB
     # the input cells are the unlocked ones the clerk can change, the pointer cell is locked
-    ws = openpyxl.load_workbook(out)["三公经费"]
-    assert ws["D9"].protection.locked and not any(ws[c].protection.locked for c in ("D5", "D6", "D7", "D8"))
-    [row] = [r for r in view["results"][1:] if r["values"][8] == "sangong.within_budget"]
-    assert "D5、D6、D7、D8" in row["values"][5]
+    ws = openpyxl.load_workbook(out)["重大政策落实"]
+    assert ws["B12"].protection.locked and not any(ws[c].protection.locked for c in ("B9", "B10", "B11"))
+    [row] = [r for r in view["results"][1:] if r["values"][8] == "policy.sanbao_within_budget"]
+    assert "B9、B10、B11" in row["values"][5]
 
 
-def test_fixing_an_input_clears_its_mark_in_the_next_round(tmp_path):
-    src = shutil.copy(SHICHANG, tmp_path / "市场监管局.xlsx")
+def test_fixing_an_input_clears_the_marks_in_the_next_round(tmp_path):
+    src = shutil.copy(WANGXIN, tmp_path / "网信办.xlsx")
     catalogue = load_catalogue()
     _sub, report, _u, _n = check_workbook(src, catalogue)
     first = annotate_workbook(src, report)
-    cream = openpyxl.load_workbook(src)["三公经费"]["D8"].fill.fgColor.rgb
-    # the department corrects the 公务接待费 typed in 元 (3860 → 0.386) and sends the workbook back
-    returned = answer_in_results(first, tmp_path / "退回.xlsx", {}, edits={("三公经费", "D8"): Decimal("0.386")})
+    cream = openpyxl.load_workbook(src)["重大政策落实"]["B10"].fill.fgColor.rgb
+    # the department corrects 保工资 (141.92 → 100) so the 三保 total fits the budget, and sends it back
+    returned = answer_in_results(first, tmp_path / "退回.xlsx", {}, edits={("重大政策落实", "B10"): Decimal("100")})
     _sub, second_report, _u, _n = check_workbook(returned, catalogue)
-    assert "sangong.within_budget" not in {f.rule_id for f in second_report.findings}
+    assert "policy.sanbao_within_budget" not in {f.rule_id for f in second_report.findings}
     second = annotate_workbook(returned, second_report, tmp_path / "第二轮.xlsx")
     view = projection(second)
-    for cell in ("D5", "D6", "D7", "D9"):
-        assert f"三公经费!{cell}" not in view["cells"] or "D9" not in view["cells"][f"三公经费!{cell}"]["comment"]
-    assert openpyxl.load_workbook(second)["三公经费"]["D5"].fill.fgColor.rgb == cream
+    for cell in ("B9", "B10", "B11", "B12"):
+        assert f"重大政策落实!{cell}" not in view["cells"], cell
+    ws = openpyxl.load_workbook(second)["重大政策落实"]
+    assert ws["B10"].fill.fgColor.rgb == ws["B11"].fill.fgColor.rgb == cream

@@ -3,43 +3,19 @@
 A computed cell holds a locked formula: a finding about it gives the clerk nothing
 to edit. ``feeding_cells`` follows the compute op (through other computed fields)
 down to the input cells of the submission the value is derived from, so the
-annotator can mark those instead. The compute ops' operands are named here once
-(``op_inputs``); ``compute.py`` evaluates the same ops.
+annotator can mark those instead. Each op's operands come from the op registry
+(``ops.op_inputs``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..results import CellRef
-from .spec import FieldSpec, FormSpec
+from .ops import op_inputs
 
 if TYPE_CHECKING:
     from ..submission import Submission
-
-# Ops whose operand is one table column ("table.column"); sum_if also reads its ``where`` column.
-_COLUMN_OPS = ("sum_column", "count_nonblank", "count_if", "sum_if", "count_between")
-
-
-def op_inputs(f: FieldSpec, spec: FormSpec) -> tuple[list[str], list[str]]:
-    """(field ids, "table.column" refs) the compute op of ``f`` reads."""
-    c: dict[str, Any] = f.compute or {}
-    fields: list[str] = []
-    columns: list[str] = []
-    fields += [x for x in c.get("sum", []) + c.get("ratio_pct", []) if isinstance(x, str)]
-    columns += [c[k] for k in _COLUMN_OPS if isinstance(c.get(k), str)]
-    if isinstance(c.get("where"), str):
-        columns.append(c["where"])
-    if isinstance(c.get("count_rows"), str):
-        table = spec.tables.get(c["count_rows"])
-        if table is not None and table.columns:
-            columns.append(f"{table.id}.{table.columns[0].id}")
-    if "score_total" in c or "score_converted" in c:
-        for cat in spec.rubric.categories:
-            fields.append(f"score_{cat.id}_score")
-            if "score_converted" in c and cat.kind == "score":
-                fields.append(f"score_{cat.id}_applicable")
-    return [x for x in fields if x in spec.fields], columns
 
 
 def feeding_cells(sub: Submission, field_id: str, limit: int = 30) -> tuple[CellRef, ...]:
@@ -71,7 +47,7 @@ def feeding_cells(sub: Submission, field_id: str, limit: int = 30) -> tuple[Cell
                 if fv.is_blank:
                     blank.add(out[-1])
             return
-        fields, columns = op_inputs(f, spec)
+        fields, columns = op_inputs(f.compute or {}, spec)
         for x in fields:
             visit(x)
         for ref in columns:

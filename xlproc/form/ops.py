@@ -432,3 +432,30 @@ def compute_value(f: Any, spec: FormSpec, values: Values, frames: Frames) -> Dec
     is filled in spec order, which must be dependency order.
     """
     return op_value(f.compute or {}, spec, values, frames, spec.decimals(f))
+
+
+# Which operands each op reads: field ids, and "TABLE.COLUMN" refs (annotate marks the
+# input cells feeding a computed cell from these; see form/feeds.py).
+_FIELD_KEYS = ("sum", "difference", "ratio_pct")
+_COLUMN_KEYS = ("sum_column", "count_nonblank", "count_if", "sum_if", "where", "count_between")
+
+
+def op_inputs(compute: Mapping[str, Any], spec: FormSpec) -> tuple[list[str], list[str]]:
+    """(field ids, "TABLE.COLUMN" refs) a compute mapping reads (operands that exist in ``spec``)."""
+    fields: list[str] = []
+    columns: list[str] = []
+    for key in _FIELD_KEYS:
+        if isinstance(compute.get(key), list):
+            fields += [f for f in compute[key] if isinstance(f, str)]
+    columns += [compute[k] for k in _COLUMN_KEYS if isinstance(compute.get(k), str)]
+    table = spec.tables.get(compute.get("count_rows")) if isinstance(compute.get("count_rows"), str) else None
+    if table is not None and table.columns:
+        columns.append(f"{table.id}.{table.columns[0].id}")
+    if isinstance(compute.get("score_total"), str) and not _rubric_col_problem(compute["score_total"], spec):
+        fields += [fid for _cat, fid in _rubric_cells(spec, compute["score_total"])]
+    if isinstance(compute.get("score_converted"), str):
+        fields.append(compute["score_converted"])
+        applicable = compute.get("applicable")
+        if isinstance(applicable, str) and not _rubric_col_problem(applicable, spec):
+            fields += [fid for cat, fid in _rubric_cells(spec, applicable) if cat.kind == "score"]
+    return [f for f in fields if f in spec.fields], columns
