@@ -171,3 +171,19 @@ def test_fixing_an_input_clears_the_marks_in_the_next_round(tmp_path):
         assert f"重大政策落实!{cell}" not in view["cells"], cell
     ws = openpyxl.load_workbook(second)["重大政策落实"]
     assert ws["B10"].fill.fgColor.rgb == ws["B11"].fill.fgColor.rgb == cream
+
+
+def test_a_typed_over_total_is_marked_on_itself_not_on_its_inputs(tmp_path):
+    """The clerk typed a number over the 三公 total: the fix is in that cell, so no input is marked."""
+    clean = next(SAMPLES.glob("02_*.xlsx"))
+    wb = openpyxl.load_workbook(clean)
+    wb["三公经费"]["D9"].value = 99
+    typed = tmp_path / "手填合计.xlsx"
+    wb.save(typed)
+    _sub, report, _u, _n = check_workbook(typed, load_catalogue())
+    on_total = [f for f in report.findings if (f.sheet, f.cell) == ("三公经费", "D9")]
+    assert "formula.typed_over" in {f.rule_id for f in on_total}
+    assert "三公经费!D9" not in report.computed
+    view = projection(annotate_workbook(typed, report, tmp_path / "批注.xlsx"))
+    assert "自动计算（公式），请核对并修改" not in view["cells"]["三公经费!D9"]["comment"]
+    assert not any(f"三公经费!D{r}" in view["cells"] for r in (5, 6, 7, 8))

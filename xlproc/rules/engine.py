@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..form.feeds import feeding_cells
 from ..form.spec import FormSpec
 from ..results import CellRef, CheckReport, ComputedCell, Finding
-from ..submission import Submission
+from ..submission import FORMULA_KEPT, Submission
 from .catalogue import Catalogue, load_catalogue
 from .context import Context
 from .culprit import locate_culprits
@@ -54,7 +54,10 @@ def run_checks(sub: Submission, catalogue: Catalogue | None = None, previous: Su
 
 def computed_cells(sub: Submission, findings: list[Finding]) -> dict[str, ComputedCell]:
     """The computed cells findings point at, each with the input cells the clerk can change."""
-    by_cell = {(fv.sheet, fv.cell): fv for fv in sub.fields.values() if fv.computed}
+    # only cells still holding their formula: a typed-over total is fixed in the cell itself
+    by_cell = {
+        (fv.sheet, fv.cell): fv for fv in sub.fields.values() if fv.computed and fv.formula in ("", FORMULA_KEPT)
+    }
     out: dict[str, ComputedCell] = {}
     for f in findings:
         fv = by_cell.get((f.sheet, f.cell))
