@@ -70,6 +70,7 @@ def test_h_is_help_and_version_is_offered_everywhere(command):
         (["batch", "收件"], ("缺少选项", "--output")),
         (["check", "--bogus", "x.xlsx"], ("没有选项", "--bogus")),
         (["batch", "in", "-o", "out", "--jobs", "abc"], ("--jobs", "取值无效", "整数")),
+        (["batch", "in", "-o", "out", "--jobs", "-1"], ("--jobs", "取值无效", "应大于或等于 0")),
         (["template", "多余", "的"], ("多余的参数", "多余 的")),
         (["check", "x.xlsx", "--format"], ("--format", "需要一个值")),
         (["nocommand"], ("没有命令", "nocommand")),
@@ -94,6 +95,8 @@ def test_every_command_refuses_an_unknown_option_in_chinese(command):
         "Invalid value for 'FILE': Path 'a.xlsx' does not exist.",
         "Invalid value for '--n': Value 'x' is not a valid float.",
         "Invalid value for '--kind': 'x' is not one of 'a', 'b'.",
+        "Invalid value for '--jobs' / '-j': Input should be greater than or equal to 0",
+        "Invalid value for '--n': Input should be less than 5",
         "Got unexpected extra argument(s) (a b)",
         "Got unexpected extra argument (a)",
         "Option '--format' requires an argument.",
@@ -126,6 +129,15 @@ def test_output_with_the_wrong_suffix_is_refused_in_chinese_and_nothing_is_writt
     assert "扩展名" in result.output and bad in result.output
     assert re.search(r"应以 \.(xlsx|docx)", result.output), result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_output_must_be_a_folder(tmp_path):
+    for target in (tmp_path / "汇总.xlsx", tmp_path / "已有文件"):
+        if target.suffix == "":
+            target.write_text("x", encoding="utf-8")
+        result = runner.invoke(app, ["batch", str(SAMPLES), "-o", str(target), "--jobs", "0"])
+        assert result.exit_code == 2 and "输出目录（文件夹）" in result.output, result.output
+    assert not (tmp_path / "汇总.xlsx").exists()
 
 
 def test_output_naming_a_folder_gets_the_default_name_inside(tmp_path):

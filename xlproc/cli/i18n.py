@@ -113,6 +113,10 @@ _RULES: list[Rule] = [
         re.compile(r"^Input should be (?:a )?valid (\w+)(?:,.*)?$", re.S),
         lambda m: f"应为有效的{_word(m[1])}。",
     ),
+    (
+        re.compile(r"^Input should be (greater|less) than( or equal to)? (\S+?)\.?$"),
+        lambda m: f"应{'大于' if m[1] == 'greater' else '小于'}{'或等于' if m[2] else ''} {m[3]}。",
+    ),
     (re.compile(r"^Input should be (.*)$", re.S), lambda m: f"取值不符合要求（应为 {m[1]}）。"),
     (re.compile(r"^Value must be an iterable\.$"), lambda m: "取值应为一组值。"),
     (re.compile(r"^Could not open file (.+?): (.*)$"), lambda m: f"无法打开文件 {_quoted(m[1])}：{m[2]}"),

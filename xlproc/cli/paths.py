@@ -44,3 +44,19 @@ def output_file(output: Path | None, default: Path, suffixes: tuple[str, ...], w
     if output.exists() and output.is_dir():  # pragma: no cover - caught by is_folder
         raise XlprocError(f"输出位置“{output}”是文件夹")
     return output
+
+
+# Suffixes of files: a folder option given one of these is a mistake, not a folder name.
+FILE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".docx", ".doc", ".pdf", ".json", ".csv", ".txt", ".zip")
+
+
+def output_folder(output: Path) -> Path:
+    """A ``-o`` that must be a folder: refused in Chinese when it names a file."""
+    if output.exists() and not output.is_dir():
+        raise XlprocError(f"输出位置“{output}”是一个文件，本命令需要一个输出目录（文件夹）")
+    if output.suffix.lower() in FILE_SUFFIXES:
+        raise XlprocError(
+            f"输出位置“{output}”看起来是一个文件名，本命令的 -o 是输出目录（文件夹），"
+            "汇总表等文件写在该目录里；请给出文件夹名"
+        )
+    return output

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..base import app, check_format, err, fails_cleanly, out, print_json
+from ..paths import output_folder
 
 
 @app.command()
@@ -17,7 +18,8 @@ def batch(
     inbox: Annotated[Path, typer.Argument(help="收件目录：各部门报回的 .xlsx（含子目录）", metavar="收件目录")],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出目录：按部门分文件夹，另有 汇总.xlsx")],
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="并行进程数，默认每个 CPU 核一个；0 表示不另起进程")
+        int | None,
+        typer.Option("--jobs", "-j", min=0, help="并行进程数，默认每个 CPU 核一个；0 表示不另起进程"),
     ] = None,
     previous: Annotated[Path | None, typer.Option("--previous", help="上年工作簿目录，用于跨年度核对")] = None,
     force: Annotated[bool, typer.Option("--force", help="全部重新处理，不沿用未变文件的结果")] = False,
@@ -35,6 +37,7 @@ def batch(
     from ..progress import RichProgress, closing_table
 
     check_format(format)
+    output = output_folder(output)
     options = BatchOptions(jobs=jobs, previous=previous, force=force, scheduler=scheduler)
     try:
         if format == "json":
