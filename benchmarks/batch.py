@@ -162,11 +162,13 @@ def naive_report(sub: Any, report: Any, out: Path) -> None:
     """A fresh DocxTemplate per report: same context and chart pictures as xlproc's renderer."""
     from docxtpl import DocxTemplate
 
+    from xlproc.form.packs import find_pack
     from xlproc.report import ReportRenderer, build_context
     from xlproc.report.charts import render_charts
 
+    pack = find_pack(sub.form_id, sub.form_version)
     if "renderer" not in _NAIVE:  # only to learn which zip member holds each chart placeholder
-        _NAIVE["renderer"] = ReportRenderer()
+        _NAIVE["renderer"] = ReportRenderer(pack.report_template)
     renderer = _NAIVE["renderer"]
     ctx = build_context(sub, None, renderer.options)
     images = render_charts(ctx["charts"])
@@ -184,13 +186,15 @@ _NAIVE: dict[str, Any] = {}
 def naive_task(path: Path, outbox: Path, task: Any, sha256: str) -> FileResult:
     """The per-file work done the naive way; same outputs as process_file."""
     from xlproc.annotate import apply_explanations, read_explanations
+    from xlproc.form.packs import find_pack
     from xlproc.rules import load_catalogue, run_checks
 
     t0 = time.perf_counter()
-    if "catalogue" not in _NAIVE:
-        _NAIVE["catalogue"] = load_catalogue()
     try:
         sub = naive_read(path)
+        pack = find_pack(sub.form_id, sub.form_version)
+        if "catalogue" not in _NAIVE:
+            _NAIVE["catalogue"] = load_catalogue(pack.rules_path, spec=pack.spec)
         report = run_checks(sub, _NAIVE["catalogue"])
         expl = read_explanations(path)
         if expl:
@@ -212,7 +216,9 @@ def naive_task(path: Path, outbox: Path, task: Any, sha256: str) -> FileResult:
         sha256=sha256,
         department=sub.department,
         counts=dict(report.counts),
-        figures=key_figures(sub),
+        figures=key_figures(sub, pack),
+        form_version=sub.form_version,
+        pack=pack.id,
         findings=[compact_finding(f) for f in report.findings],
         outputs={k: p.relative_to(outbox).as_posix() for k, p in outs.items()},
         elapsed_ms=(time.perf_counter() - t0) * 1000,
@@ -227,7 +233,6 @@ def naive_task(path: Path, outbox: Path, task: Any, sha256: str) -> FileResult:
 def stages_in_process(inbox: Path, sample: int) -> dict[str, float]:
     """Median ms per stage (and per file) for ``sample`` files, in this process."""
     from xlproc.annotate import annotate_workbook
-    from xlproc.pipeline import check_file
 
     pipeline = Pipeline.build(PipelineOptions())
     out = WORK / "inproc"
@@ -236,11 +241,12 @@ def stages_in_process(inbox: Path, sample: int) -> dict[str, float]:
     times: dict[str, list[float]] = {"read+check": [], "annotate": [], "report": [], "process_file": []}
     for i, p in enumerate(files):
         t0 = time.perf_counter()
-        sub, report = check_file(p, pipeline)
+        outcome = pipeline.check(p.read_bytes(), source=str(p))
+        sub, report = outcome.submission, outcome.report
         t1 = time.perf_counter()
-        annotate_workbook(p, report, out / f"{i}.xlsx")
+        annotate_workbook(p, report, out / f"{i}.xlsx", data=outcome.data)
         t2 = time.perf_counter()
-        pipeline.renderer.render(sub, out / f"{i}.docx", report=report)
+        pipeline.renderer(outcome.pack).render(sub, out / f"{i}.docx", report=report)
         t3 = time.perf_counter()
         process_file(p, out / "pf", pipeline)
         t4 = time.perf_counter()

@@ -72,15 +72,15 @@ def test_failed_files_duplicates_and_exit_code(tmp_path: Path) -> None:
     # both duplicates keep their own outputs
     assert sorted(p.name for p in (outbox / "司法局").glob("0*.json")) == ["01_审核结果.json", "02_审核结果.json"]
     wb = openpyxl.load_workbook(outbox / "汇总.xlsx")
-    rows = list(wb["汇总"].iter_rows(min_row=2, values_only=True))
-    assert [(r[1], r[3], r[5]) for r in rows] == [
+    rows = summary_rows(wb)
+    assert [(r["部门名称"], r["审核状态"], r["排名"]) for r in rows] == [
         ("司法局", "重复报送", 2),
         ("司法局 ", "重复报送", 3),
         ("统计局", "通过", 1),
         ("（无法读取）", "处理失败", None),
         ("（无法读取）", "处理失败", None),
     ]
-    assert "工作簿已加密" in rows[3][14] and "重复报送" in rows[0][14]
+    assert "工作簿已加密" in rows[3]["备注"] and "重复报送" in rows[0]["备注"]
     failed = [r[:3] for r in wb["失败文件"].iter_rows(min_row=2, values_only=True)]
     assert failed == [
         ("04.xlsx", "处理失败", "工作簿已加密，无法读取"),
@@ -226,7 +226,7 @@ def test_formula_like_department_text_stays_text(tmp_path: Path) -> None:
 def test_summary_projection_golden(tmp_path: Path, golden) -> None:
     path = write_summary(tmp_path / "汇总.xlsx", _formula_batch(tmp_path))
     projection = summary_projection(path)
-    assert projection["charts"][0]["refs"] == ["汇总!$B$2:$B$4", "汇总!$E$2:$E$4"]
+    assert projection["charts"][0]["refs"] == ["汇总!$B$2:$B$4", "汇总!$F$2:$F$4"]  # 部门名称, 换算得分
     golden("batch/summary_stub.json", projection)
 
 
@@ -255,3 +255,9 @@ def test_unwritable_summary_is_a_clear_error(tmp_path: Path) -> None:
     # the workbook's own outputs are kept and reused once the summary can be written
     (tmp_path / "out" / "汇总.xlsx").rmdir()
     assert process_folder(tmp_path / "in", tmp_path / "out", STUB).cached == 1
+
+
+def summary_rows(wb) -> list[dict]:
+    """The 汇总 sheet's rows as dicts keyed by column heading (columns follow the packs' summary)."""
+    head, *rows = wb["汇总"].iter_rows(values_only=True)
+    return [dict(zip(head, r, strict=True)) for r in rows]

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from test_batch_helpers import ENCRYPTED_STANDIN, outbox_projection, patch_strings, summary_projection
+from test_batch_orchestration import summary_rows
 from typer.testing import CliRunner
 
 from xlproc.batch import BatchOptions, process_folder
@@ -75,17 +76,18 @@ def test_batch_samples_with_broken_files(inbox_copy: Path, tmp_path: Path, golde
     run = CliRunner().invoke(app, ["batch", str(inbox_copy), "-o", str(outbox), "--jobs", "2"])
     assert run.exit_code == 1, run.output
     wb = openpyxl.load_workbook(outbox / "汇总.xlsx")
-    rows = {r[2]: r for r in wb["汇总"].iter_rows(min_row=2, values_only=True)}
-    assert rows["90_损坏.xlsx"][3] == "处理失败" and "损坏" in rows["90_损坏.xlsx"][14]
-    assert rows["91_加密.xlsx"][3] == "处理失败" and "加密" in rows["91_加密.xlsx"][14]
-    assert rows["92_旧版本.xlsx"][3] == "处理失败" and "版本" in rows["92_旧版本.xlsx"][14]
-    dup = [name for name, r in rows.items() if "重复报送" in (r[14] or "")]
+    rows = {r["源文件"]: r for r in summary_rows(wb)}
+    assert rows["90_损坏.xlsx"]["审核状态"] == "处理失败" and "损坏" in rows["90_损坏.xlsx"]["备注"]
+    assert rows["91_加密.xlsx"]["审核状态"] == "处理失败" and "加密" in rows["91_加密.xlsx"]["备注"]
+    assert rows["92_旧版本.xlsx"]["审核状态"] == "处理失败" and "版本" in rows["92_旧版本.xlsx"]["备注"]
+    dup = [name for name, r in rows.items() if "重复报送" in (r["备注"] or "")]
     assert dup == [_sample("司法局").name, "93_司法局重报.xlsx"]
-    ok = [name for name, r in rows.items() if r[3] != "处理失败"]
+    ok = [name for name, r in rows.items() if r["审核状态"] != "处理失败"]
     assert set(ok) == {p.name for p in INBOX.glob("*.xlsx") if _readable(p)} | {"93_司法局重报.xlsx"}
     for name in ok:
         r = rows[name]
-        dept_dir = outbox / r[15].split("、")[0].split("/")[0]
+        assert r["版本"] == "2023.1"
+        dept_dir = outbox / r["审核结果文件"].split("、")[0].split("/")[0]
         assert dept_dir.is_dir()
     skipped = [row[:2] for row in wb["失败文件"].iter_rows(min_row=2, values_only=True)]
     assert ("说明.docx", "已跳过") in skipped
@@ -208,7 +210,7 @@ def test_department_answer_starting_with_equals_reaches_summary_as_text(tmp_path
     summary = openpyxl.load_workbook(second.summary_path)
     cells = [row[7] for row in summary["审核问题"].iter_rows(min_row=2) if row[7].value]
     assert [(c.value, c.data_type) for c in cells] == [(answer, "s")]
-    assert summary["汇总"]["J2"].value == 1  # 已说明提示
+    assert summary_rows(summary)[0]["已说明提示"] == 1
 
 
 def test_missing_inbox_cannot_run(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import OutputError, XlprocError
+from ..form.packs import SummaryFigure, default_pack, installed_packs, load_pack
 from ..io.atomic import sweep_temporaries
 from ..io.lock import outbox_lock
 from ..io.safe_read import input_stat
@@ -28,6 +29,7 @@ from ..pipeline import (
     pipeline_versions,
     with_notes,
 )
+from ..pipeline.check import previous_keys
 from .discover import OUTBOX_MARKER, SUMMARY_NAMES, Discovery, Source, discover
 from .events import ProgressEvent
 from .executors import (
@@ -76,6 +78,7 @@ class BatchResult:
     previous_errors: list[tuple[str, str]] = field(default_factory=list)
     summary_path: Path | None = None
     elapsed_s: float = 0.0
+    figures: list[SummaryFigure] = field(default_factory=list)  # the summary columns of the packs used
 
     @property
     def files(self) -> int:
@@ -177,24 +180,30 @@ def _index_previous(folder: Path, executor, jobs: int, on_progress) -> tuple[dic
     index: dict[str, tuple[str, str]] = {}
     problems: list[tuple[str, str]] = []
     tally.add()
+    latest: dict[str, int] = {}
     for chunk, out in executor.map_chunks(index_chunk, chunked(paths, jobs)):
         if isinstance(out, BaseException):
-            out = [(p, "", "", str(out)) for p in chunk]
-        for path, dept, sha, error in out:
+            out = [(p, "", "", str(out), None) for p in chunk]
+        for path, dept, sha, error, year in out:
             tally.done += 1
             tally.add(None, path)
             if error or not dept:
                 problems.append((path, error or "未填部门名称"))
-            else:
-                index.setdefault(department_key(dept), (path, sha))
+                continue
+            # department@year for a workbook of year+1; the bare department for the latest year
+            *dated, plain = previous_keys(dept, year)
+            for key in dated:
+                index.setdefault(key, (path, sha))
+            if plain not in index or (year or 0) > latest.get(plain, 0):
+                index[plain], latest[plain] = (path, sha), year or 0
     return index, problems
 
 
 def _flag_duplicates(results: dict[str, FileResult]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for name, r in sorted(results.items()):
-        if r.ok and r.department:
-            groups[department_key(r.department)].append(name)
+        if r.ok and r.department:  # one department's workbooks of two editions are not duplicates
+            groups[f"{department_key(r.department)}|{r.pack}"].append(name)
     duplicates = {}
     for names in groups.values():
         if len(names) < 2:
@@ -215,6 +224,22 @@ def _mark_outbox(outbox: Path) -> None:
             marker.write_text("xlproc 批量处理的输出目录：其中的文件不会被当作报送文件读取。\n", encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"无法写入输出目录 {outbox}：{exc.strerror or exc}") from exc
+
+
+def summary_figures(results: list[FileResult], extra: tuple[str, ...] = ()) -> list[SummaryFigure]:
+    """The summary figures of the packs the results were checked with (newest edition's first).
+
+    Figures with the same id are one column (the newest edition's label); without any
+    checked file, the default pack's.
+    """
+    used = {r.pack for r in results if r.ok and r.pack}
+    packs = [p for p in (*(load_pack(d) for d in extra), *installed_packs()) if p.id in used]
+    packs = sorted({p.id: p for p in packs}.values(), key=lambda p: p.year, reverse=True) or [default_pack()]
+    figures: dict[str, SummaryFigure] = {}
+    for pack in packs:
+        for f in pack.summary:
+            figures.setdefault(f.id, f)
+    return list(figures.values())
 
 
 def process_folder(
@@ -321,13 +346,15 @@ def _process(
     finally:
         executor.close()
     duplicates = _flag_duplicates(results)
+    ordered = [results[s.name] for s in found.sources if s.name in results]
     batch = BatchResult(
         inbox=inbox,
         outbox=outbox,
-        results=[results[s.name] for s in found.sources if s.name in results],
+        results=ordered,
         skipped=found.skipped,
         duplicates=duplicates,
         previous_errors=previous_errors,
+        figures=summary_figures(ordered, options.pipeline.packs),
     )
     if options.summary:
         from .summary import write_summary

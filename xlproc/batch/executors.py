@@ -138,20 +138,27 @@ def run_chunk(tasks: list[WorkerTask], config: WorkerConfig | None = None) -> li
     return [_run_timed(t, config) for t in tasks]
 
 
-def index_chunk(paths: list[str], config: WorkerConfig | None = None) -> list[tuple[str, str, str, str]]:
-    """(path, department, sha256, error) of previous-year workbooks, for the cross-year rules."""
+def index_chunk(paths: list[str], config: WorkerConfig | None = None) -> list[tuple[str, str, str, str, int | None]]:
+    """(path, department, sha256, error, year) of previous-year workbooks, for the cross-year rules.
+
+    Each is read with the pack of its own edition (among the pipeline's ``--pack`` folders).
+    """
+    from ..pipeline.check import year_of
     from ..reading.workbook import read_workbook
 
-    out = []
+    config = config or _WORKER_CONFIG
+    packs = config.pipeline.packs if config is not None else ()
+    out: list[tuple[str, str, str, str, int | None]] = []
     for p in paths:
         try:
             data = read_input(Path(p))
             sha = hashlib.sha256(data).hexdigest()
-            out.append((p, read_workbook(Path(p), data=data).department, sha, ""))
+            sub = read_workbook(Path(p), data=data, packs=packs)
+            out.append((p, sub.department, sha, "", year_of(sub)))
         except (XlprocError, OSError) as exc:
-            out.append((p, "", "", str(exc)))
+            out.append((p, "", "", str(exc), None))
         except Exception as exc:
-            out.append((p, "", "", f"{type(exc).__name__}: {exc}"))
+            out.append((p, "", "", f"{type(exc).__name__}: {exc}", None))
     return out
 
 

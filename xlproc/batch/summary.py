@@ -30,25 +30,49 @@ SHEET_CHART = "得分图"
 DUPLICATE_RULE = "batch.duplicate_department"
 MAX_CELL_TEXT = 32767  # Excel's limit per cell
 
-# (header, key, kind, width)
+# (header, key, kind, width); the packs' summary figures (pack.yaml ``summary``) go where
+# SCORES (kind score: the ranked one first, 排名 right after it) and FIGURES (the others)
+# stand (``summary_columns``).
+SCORES = ("", "", "scores", 0)
+FIGURES = ("", "", "figures", 0)
 SUMMARY_COLUMNS = [
     ("序号", "index", "int", 6),
     ("部门名称", "department", "text", 26),
     ("源文件", "source", "text", 30),
+    ("版本", "edition", "text", 9),
     ("审核状态", "status", "text", 10),
-    ("换算得分", "score_converted", "num", 10),
-    ("排名", "rank", "int", 6),
-    ("合计得分", "score_total", "num1", 10),
+    SCORES,
     ("强制性错误", "errors", "int", 10),
     ("未说明提示", "open_warnings", "int", 10),
     ("已说明提示", "explained", "int", 10),
-    ("收入合计（万元）", "income_total", "num", 14),
-    ("“三公”本年实际（万元）", "sangong_actual", "num", 14),
-    ("“三公”比上年增减（万元）", "sangong_change", "num", 14),
-    ("“三保”保障率（%）", "sanbao_coverage", "num", 12),
+    FIGURES,
     ("备注", "remark", "text", 50),
     ("审核结果文件", "outputs", "text", 40),
 ]
+_FIGURE_FORMATS = {0: "int", 1: "num1"}  # decimals → number format (otherwise 2 places)
+
+
+def summary_columns(figures: list[Any]) -> list[tuple[str, str, str, int]]:
+    """The 汇总 columns for the batch's summary figures (``SummaryFigure`` of the packs used)."""
+    ranked = [f for f in figures if f.rank][:1]
+    slots = {
+        id(SCORES): ranked + [f for f in figures if f.kind == "score" and f not in ranked],
+        id(FIGURES): [f for f in figures if f.kind != "score" and f not in ranked],
+    }
+    columns: list[tuple[str, str, str, int]] = []
+    for col in SUMMARY_COLUMNS:
+        if id(col) not in slots:
+            columns.append(col)
+            continue
+        for f in slots[id(col)]:
+            columns.append(
+                (f.label, f"figure:{f.id}", _FIGURE_FORMATS.get(f.decimals, "num"), 14 if f.kind == "amount" else 10)
+            )
+            if f in ranked:
+                columns.append(("排名", "rank", "int", 6))
+    return columns
+
+
 FINDING_COLUMNS = [
     ("部门名称", 24),
     ("源文件", 28),
@@ -85,9 +109,13 @@ def _status(r: Any) -> str:
     return "通过"
 
 
-def ranks(results: list[Any]) -> dict[str, int]:
-    """Competition ranking (1, 2, 2, 4) of the converted score, highest first."""
-    scored = [(s, r.source) for r in results if r.ok and (s := _num(r.figures.get("score_converted"))) is not None]
+def ranks(results: list[Any], figure: str | None = None) -> dict[str, int]:
+    """Competition ranking (1, 2, 2, 4) by a summary figure (default: the default pack's ranked one), highest first."""
+    if figure is None:
+        figure = _rank_figure(_default_figures())
+    if not figure:
+        return {}
+    scored = [(s, r.source) for r in results if r.ok and (s := _num(r.figures.get(figure))) is not None]
     scored.sort(key=lambda x: -x[0])
     out: dict[str, int] = {}
     for i, (score, source) in enumerate(scored):
@@ -141,8 +169,22 @@ def _formats(wb: Any) -> dict[str, Any]:
     }
 
 
+def _default_figures() -> list[Any]:
+    from ..form.packs import default_pack
+
+    return list(default_pack().summary)
+
+
+def _rank_figure(figures: list[Any]) -> str:
+    return next((f.id for f in figures if f.rank), "")
+
+
+def _figures(batch: Any) -> list[Any]:
+    return list(getattr(batch, "figures", None) or _default_figures())
+
+
 def _summary_rows(batch: Any) -> list[dict[str, Any]]:
-    rank = ranks(batch.results)
+    rank = ranks(batch.results, _rank_figure(_figures(batch)))
     rows = []
     for i, r in enumerate(batch.results, start=1):
         remark = [r.error] if r.error else []
@@ -152,6 +194,7 @@ def _summary_rows(batch: Any) -> list[dict[str, Any]]:
                 "index": i,
                 "department": r.department or ("（无法读取）" if not r.ok else ""),
                 "source": r.source,
+                "edition": r.form_version,
                 "status": _status(r),
                 "rank": rank.get(r.source),
                 "errors": r.counts.get("error") if r.ok else None,
@@ -159,38 +202,41 @@ def _summary_rows(batch: Any) -> list[dict[str, Any]]:
                 "explained": r.counts.get("explained") if r.ok else None,
                 "remark": "；".join(remark),
                 "outputs": "、".join(r.outputs[k] for k in ("annotated", "report", "findings") if k in r.outputs),
-                **{k: r.figures.get(k) for k in ("score_converted", "score_total", "income_total")},
-                **{k: r.figures.get(k) for k in ("sangong_actual", "sangong_change", "sanbao_coverage")},
+                **{f"figure:{k}": v for k, v in r.figures.items()},
             }
         )
     return rows
 
 
 def _write_summary_sheet(wb: Any, fmts: dict[str, Any], batch: Any) -> int:
-    sh = _Sheet(wb, fmts, SHEET_SUMMARY, [(h, w) for h, _k, _t, w in SUMMARY_COLUMNS])
+    columns = summary_columns(_figures(batch))
+    sh = _Sheet(wb, fmts, SHEET_SUMMARY, [(h, w) for h, _k, _t, w in columns])
     rows = _summary_rows(batch)
     for i, row in enumerate(rows, start=1):
-        for c, (_h, key, kind, _w) in enumerate(SUMMARY_COLUMNS):
+        for c, (_h, key, kind, _w) in enumerate(columns):
             value = row.get(key)
             if kind == "text":
                 sh.text(i, c, value)
             elif value is not None:
                 sh.number(i, c, value, "int" if kind == "int" else kind)
         if row["status"] == "处理失败":
-            sh.ws.write_string(i, 3, row["status"], fmts["fail"])
+            sh.ws.write_string(i, [k for _h, k, _t, _w in columns].index("status"), row["status"], fmts["fail"])
     sh.finish(len(rows))
     return len(rows)
 
 
-def _write_chart_sheet(wb: Any, nrows: int) -> None:
-    """A chart sheet: a native bar chart of every department's 换算得分 (name → score)."""
-    if not nrows:
+def _write_chart_sheet(wb: Any, nrows: int, batch: Any) -> None:
+    """A chart sheet: a native bar chart of every department's ranked figure (换算得分: name → score)."""
+    figures = _figures(batch)
+    ranked = next((f for f in figures if f.rank), None)
+    if not nrows or ranked is None:
         return
-    col_name, col_score = 1, 4
+    keys = [k for _h, k, _t, _w in summary_columns(figures)]
+    col_name, col_score = keys.index("department"), keys.index(f"figure:{ranked.id}")
     chart = wb.add_chart({"type": "bar"})
     chart.add_series(
         {
-            "name": "换算得分",
+            "name": ranked.label,
             "categories": [SHEET_SUMMARY, 1, col_name, nrows, col_name],
             "values": [SHEET_SUMMARY, 1, col_score, nrows, col_score],
             "data_labels": {"value": True, "num_format": "0.00"},
@@ -198,8 +244,8 @@ def _write_chart_sheet(wb: Any, nrows: int) -> None:
             "gap": 60,
         }
     )
-    chart.set_title({"name": "各部门换算得分", "name_font": {"name": "宋体", "size": 14}})
-    chart.set_x_axis({"min": 0, "max": 100, "name": "换算得分", "num_font": {"name": "宋体"}})
+    chart.set_title({"name": f"各部门{ranked.label}", "name_font": {"name": "宋体", "size": 14}})
+    chart.set_x_axis({"min": 0, "max": 100, "name": ranked.label, "num_font": {"name": "宋体"}})
     chart.set_y_axis({"reverse": True, "num_font": {"name": "宋体", "size": 9}})
     chart.set_legend({"none": True})
     sheet = wb.add_chartsheet(SHEET_CHART)
@@ -297,7 +343,7 @@ def _write(path: Path, batch: Any, findings: list[tuple[Any, dict[str, Any]]], n
         wb.set_properties({"title": "部门整体绩效自评审核汇总", "author": "xlproc"})
         fmts = _formats(wb)
         nrows = _write_summary_sheet(wb, fmts, batch)
-        _write_chart_sheet(wb, nrows)
+        _write_chart_sheet(wb, nrows, batch)
         _write_findings_sheet(wb, fmts, findings)
         _write_rules_sheet(wb, fmts, findings, n_ok)
         _write_failed_sheet(wb, fmts, batch)

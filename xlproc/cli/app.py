@@ -14,7 +14,7 @@ import importlib
 from .base import app
 
 # Command modules under commands/, in the order the help screen lists them.
-COMMANDS = ("template", "extract", "check", "annotate", "report", "batch", "serve")
+COMMANDS = ("template", "extract", "check", "annotate", "report", "batch", "packs", "serve")
 
 for _name in COMMANDS:
     importlib.import_module(f"{__package__}.commands.{_name}")

@@ -103,21 +103,26 @@ def _not_xlsx(path: Path, data: bytes) -> WorkbookError:
     return WorkbookError(path, "不是 Excel 工作簿（.xlsx）文件，内容无法识别")
 
 
-def open_package(path: Path, data: bytes | None = None) -> Package:
-    """Read the file once (or take its ``data``) and parse xl/workbook.xml.
-
-    Raises WorkbookError with a clear reason.
-    """
-    path = Path(path)
+def load_input(path: Path) -> bytes:
+    """The bytes of an input workbook (bounded, ``io.safe_read``); WorkbookError in Chinese when unreadable."""
     try:
-        if data is None:
-            data = read_input(path)
+        return read_input(path)
     except FileNotFoundError:
         raise WorkbookError(path, "文件不存在") from None
     except IsADirectoryError:
         raise WorkbookError(path, "这是一个文件夹，不是工作簿文件") from None
     except OSError as exc:
         raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from None
+
+
+def open_package(path: Path, data: bytes | None = None) -> Package:
+    """Read the file once (or take its ``data``) and parse xl/workbook.xml.
+
+    Raises WorkbookError with a clear reason.
+    """
+    path = Path(path)
+    if data is None:
+        data = load_input(path)
     try:
         inspected = inspect_package(data)
     except PackageRefused as exc:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..base import app, fails_cleanly, out
+from ..packopts import PacksOption, resolve_packs
 from ..paths import output_file
 
 
@@ -26,18 +27,21 @@ def annotate(
         ),
     ] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="审核规则文件（默认为内置 rules.yaml）")] = None,
+    pack: PacksOption = None,
 ) -> None:
     """审核并批注：在部门工作簿副本上标出问题单元格（底色 + 批注），并附“审核结果”工作表。"""
     from ...annotate import annotate as annotate_file
     from ...annotate import default_output
-    from ...pipeline import check_workbook
-    from ...rules import load_catalogue
+    from ...pipeline import check_file, validate_rules
 
     default = default_output(file)
     target = output_file(output, default, (default.suffix,), f"批注后的 Excel 工作簿（{default.suffix}）")
-    catalogue = load_catalogue(rules)
-    _sub, report, _used, _note = check_workbook(file, catalogue)
-    result = annotate_file(file, report, target)
+    packs = resolve_packs(pack)
+    if rules is not None:
+        validate_rules(rules, packs)
+    outcome = check_file(file, None, None, packs=packs, rules=rules)
+    report = outcome.report
+    result = annotate_file(file, report, target, data=outcome.data)
     c = report.counts
     if result.in_place:
         out.print(f"已写出批注工作簿：{escape(str(result.path))}")

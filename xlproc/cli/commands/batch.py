@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..base import app, check_format, err, fails_cleanly, out, print_json
+from ..packopts import PacksOption, resolve_packs
 from ..paths import output_folder
 
 
@@ -27,6 +28,13 @@ def batch(
         str | None, typer.Option("--scheduler", help="Dask 调度器地址（tcp://主机:端口），用于多机处理")
     ] = None,
     format: Annotated[str, typer.Option("--format", help="table 或 json")] = "table",
+    pack: PacksOption = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="审核规则文件，替代各表单包的 rules.yaml（默认为表单包自带）")
+    ] = None,
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="报告模板 .docx，替代各表单包的 report.docx")
+    ] = None,
 ) -> None:
     """批量处理收件目录中的全部自评表：生成批注工作簿、自评报告、审核结果和 汇总.xlsx。
 
@@ -38,7 +46,15 @@ def batch(
 
     check_format(format)
     output = output_folder(output)
-    options = BatchOptions(jobs=jobs, previous=previous, force=force, scheduler=scheduler)
+    from ...pipeline import PipelineOptions
+
+    packs = tuple(str(p.dir) for p in resolve_packs(pack))
+    pipeline = PipelineOptions(
+        packs=packs,
+        rules_path=str(rules.resolve()) if rules else None,
+        report_template=str(template_file.resolve()) if template_file else None,
+    )
+    options = BatchOptions(jobs=jobs, previous=previous, force=force, scheduler=scheduler, pipeline=pipeline)
     try:
         if format == "json":
             result = process_folder(inbox, output, options)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from ...errors import XlprocError
 from ..base import app, check_format, err, fails_cleanly, out, print_json
+from ..packopts import PacksOption, resolve_packs
 
 EXIT_CLEAN, EXIT_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -21,30 +21,34 @@ def check(
     format: Annotated[str, typer.Option("--format", help="table 或 json")] = "table",
     rules: Annotated[Path | None, typer.Option("--rules", help="审核规则文件（默认为内置 rules.yaml）")] = None,
     previous: Annotated[Path | None, typer.Option("--previous", help="同一部门上年的工作簿，用于跨年度核对")] = None,
+    pack: PacksOption = None,
 ) -> None:
     """交叉审核：逐项核对勾稽关系，列出强制性（错误）与提示性（警告）问题。
 
     已退回部门、部门已在“审核结果”表填写说明的工作簿，说明会被带入：有说明的提示性问题记为“已说明”。
     可一次审核多个文件：每个文件都列出结果，无法读取的文件给出原因；退出码取最严重者（2 有文件无法读取，1 有强制性问题，0 全部通过）。
     """
-    from ...pipeline import check_workbook
-    from ...rules import load_catalogue
+    from ...errors import WorkbookError
+    from ...pipeline import check_file, validate_rules
 
     check_format(format)
-    catalogue = load_catalogue(rules)  # refused before any workbook is read
+    packs = resolve_packs(pack)  # a malformed pack or rule file is refused before any workbook is read
+    if rules is not None:
+        validate_rules(rules, packs)
     outcomes: list[Any] = []  # CheckReport, or (file, Chinese error)
     worst = EXIT_CLEAN
     for f in files:
         try:
-            _sub, report, _used, note = check_workbook(f, catalogue, previous)
-        except XlprocError as exc:
+            outcome = check_file(f, None, previous, packs=packs, rules=rules)
+        except WorkbookError as exc:
             if len(files) == 1:
                 raise
             outcomes.append((f, str(exc)))
             worst = EXIT_CANNOT_RUN
             continue
-        if note:
+        for note in outcome.notes:
             err.print(f"{escape(str(f))}：{escape(note)}")
+        report = outcome.report
         outcomes.append(report)
         if report.has_errors:
             worst = max(worst, EXIT_ERRORS)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..base import app, fails_cleanly, out
+from ..packopts import OnePackOption, resolve_one
 from ..paths import output_file
 
 DEFAULT_NAME = "自评表.xlsx"
@@ -22,10 +23,12 @@ def template(
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help="预填的年度，如 2023")] = None,
     department: Annotated[str | None, typer.Option("--department", help="预填的部门名称")] = None,
+    pack: OnePackOption = None,
 ) -> None:
-    """生成空白的自评填报工作簿。"""
+    """生成空白的自评填报工作簿（默认为最新的已安装表单包，可用 --pack 选择其他版本）。"""
     from ...template.build import write_template
 
     target = output_file(output, Path(DEFAULT_NAME), (".xlsx",), "Excel 工作簿")
-    path = write_template(target, year=year, department=department)
-    out.print(f"已生成填报模板：{path}")
+    chosen = resolve_one(pack)
+    path = write_template(target, year=year, department=department, spec=chosen.spec)
+    out.print(f"已生成填报模板（{chosen.title}，{chosen.edition} 版）：{path}")

@@ -1,12 +1,13 @@
-"""The per-file task of a batch: read → check → annotate → report → findings JSON.
+"""The per-file task of a batch: bytes → check step → artifacts → files in the outbox.
 
 A ``Pipeline`` holds what is expensive to prepare and identical for every file: the
-form spec, the compiled rule catalogue and the report renderer (its template parsed
-once). A worker process builds one and reuses it for thousands of files.
+extra packs (``--pack``), each edition's compiled rule catalogue and report renderer
+(built on first use). A worker process builds one and reuses it for thousands of files,
+whatever mix of editions the inbox holds.
 
 ``process_file`` never raises for a bad workbook: an unreadable, encrypted or
-wrong-version file, or any unexpected exception, becomes a ``FileResult`` with status
-``failed`` and a Chinese error, so one file cannot stop a batch.
+unknown-edition file, or any unexpected exception, becomes a ``FileResult`` with
+status ``failed`` and a Chinese error, so one file cannot stop a batch.
 """
 
 from __future__ import annotations
@@ -16,39 +17,36 @@ import hashlib
 import json
 import time
 import traceback
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import XlprocError
-from .form.spec import FormSpec, load_spec, templates_dir
-from .io.atomic import write_bytes
-from .io.names import inside, name_key, safe_component
+from .. import __version__
+from ..errors import XlprocError
+from ..form.ops import op_value
+from ..form.packs import FormPack, SummaryFigure, default_pack, installed_packs, load_pack
+from ..io.atomic import write_bytes
+from ..io.names import inside, safe_component
+from ..rules.catalogue import Catalogue
+from ..submission import Submission
+from .artifacts import OUTPUT_SUFFIXES, WRITERS, report_renderer
+from .check import CheckOutcome, PreviousInput, check_workbook, compiled_catalogue, validate_rules
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
 
-# Output file names inside OUTBOX/<部门名称>/, after the source file's stem.
-OUTPUT_SUFFIXES = {
-    "annotated": "_审核.xlsx",
-    "report": "_自评报告.docx",
-    "findings": "_审核结果.json",
-}
 UNNAMED_DEPARTMENT = "未填部门名称"
-_TWO = Decimal("0.01")
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
     """What a pipeline is built from. Picklable, so it travels to worker processes."""
 
-    spec_path: str | None = None  # form.yaml; None → the packaged form
-    rules_path: str | None = None  # rule catalogue; None → the packaged catalogue
-    report_template: str | None = None  # .docx template; None → the packaged template
+    packs: tuple[str, ...] = ()  # extra pack folders (--pack), looked up before the installed ones
+    rules_path: str | None = None  # replaces every pack's rules.yaml (--rules)
+    report_template: str | None = None  # replaces every pack's report.docx (--template)
     annotate: bool = True  # write the annotated workbook
     report: bool = True  # write the narrative report
     report_findings: bool = False  # add the 审核情况 appendix to the report (off: the published version)
@@ -56,51 +54,58 @@ class PipelineOptions:
 
 @dataclass
 class Pipeline:
-    """Everything a worker prepares once: spec, rule catalogue, report renderer."""
+    """Everything a worker prepares once: the packs, their catalogues and renderers."""
 
     options: PipelineOptions
-    spec: FormSpec
-    catalogue: Any
-    renderer: Any
+    packs: tuple[FormPack, ...]
     fingerprint: str
 
     @classmethod
     def build(cls, options: PipelineOptions | None = None) -> Pipeline:
-        """Load the spec, compile the rules and parse the report template."""
-        from .rules import load_catalogue
+        """Load the packs; compile the rules and parse the report template of the default edition.
 
+        A malformed pack, rule file or template is refused here, before any workbook.
+        """
         options = options or PipelineOptions()
-        spec = load_spec(Path(options.spec_path)) if options.spec_path else _default_spec()
-        catalogue = load_catalogue(Path(options.rules_path) if options.rules_path else None, spec=spec)
-        renderer = None
-        if options.report:
-            from .report import ReportRenderer
+        packs = tuple(load_pack(p) for p in options.packs)
+        pipeline = cls(options, packs, pipeline_fingerprint(options))
+        first = packs[0] if packs else default_pack()
+        if options.rules_path:
+            validate_rules(options.rules_path, packs)
+        else:
+            pipeline.catalogue(first)
+        pipeline.renderer(first)
+        return pipeline
 
-            renderer = ReportRenderer(template=Path(options.report_template) if options.report_template else None)
-        return cls(options, spec, catalogue, renderer, pipeline_fingerprint(options))
+    def catalogue(self, pack: FormPack) -> Catalogue:
+        return compiled_catalogue(pack, self.options.rules_path)
 
+    def renderer(self, pack: FormPack) -> Any:
+        if not self.options.report:
+            return None
+        return report_renderer(pack, self.options.report_template)
 
-def _default_spec() -> FormSpec:
-    from .form.spec import default_spec
-
-    return default_spec()
+    def check(self, data: bytes, previous: PreviousInput = None, source: str = "工作簿.xlsx") -> CheckOutcome:
+        """The check step with this pipeline's packs and rule overrides."""
+        return check_workbook(data, None, previous, source=source, packs=self.packs, rules=self.options.rules_path)
 
 
 def pipeline_versions(options: PipelineOptions) -> dict[str, str]:
     """What shapes the outputs besides the input workbook, each with a short content hash.
 
-    The xlproc version, the options, every declarative file under ``workbook_templates/``
-    (form spec, rubric, rule catalogue, report template and settings) and any file named
-    in ``options``. Batch manifests record it, so a re-run can tell what changed.
+    The xlproc version, the options, every file of every installed and given pack, and
+    the override files. Batch manifests record it, so a re-run can tell what changed.
     """
     versions = {"xlproc": __version__, "options": hashlib.sha256(repr(options).encode()).hexdigest()[:12]}
-    paths = sorted(p for p in templates_dir().iterdir() if p.is_file())
-    paths += [Path(p) for p in (options.spec_path, options.rules_path, options.report_template) if p]
-    for p in paths:
+    paths: list[tuple[str, Path]] = []
+    for pack in (*installed_packs(), *(load_pack(p) for p in options.packs)):
+        paths += [(f"{pack.id}/{p.name}", p) for p in pack.files()]
+    paths += [(Path(p).name, Path(p)) for p in (options.rules_path, options.report_template) if p]
+    for name, p in paths:
         try:
-            versions[str(p.name)] = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+            versions[name] = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
         except OSError:
-            versions[str(p.name)] = "missing"
+            versions[name] = "missing"
     return versions
 
 
@@ -115,8 +120,9 @@ class FileResult:
 
     ``findings`` are compact dicts (rule_id, severity, sheet, cell, message,
     explanation, explained); the full findings are in the JSON output file.
-    ``outputs`` maps ``annotated`` / ``report`` / ``findings`` to paths relative to
-    the outbox.
+    ``figures`` are the pack's summary figures (pack.yaml ``summary``) as exact
+    decimal strings; ``outputs`` maps ``annotated`` / ``report`` / ``findings`` to
+    paths relative to the outbox.
     """
 
     source: str  # path relative to the inbox, "/"-separated (stable across machines)
@@ -130,6 +136,7 @@ class FileResult:
     outputs: dict[str, str] = field(default_factory=dict)
     elapsed_ms: float = 0.0
     form_version: str = ""
+    pack: str = ""  # id of the pack the workbook was checked with
     previous: str = ""  # previous-year workbook used for the cross-year rules
     previous_sha256: str = ""
     notes: tuple[str, ...] = ()  # batch-level remarks (duplicate department …)
@@ -165,39 +172,28 @@ def output_paths(outbox: Path, department: str, stem: str) -> dict[str, Path]:
     return {kind: inside(outbox, folder / f"{stem}{suffix}") for kind, suffix in OUTPUT_SUFFIXES.items()}
 
 
-def _q(value: Any, places: Decimal = _TWO) -> str | None:
-    if not isinstance(value, Decimal):
+def _q(value: Any, decimals: int) -> str | None:
+    if not isinstance(value, Decimal) or not value.is_finite():
         return None
     try:
-        return str(value.quantize(places, rounding=ROUND_HALF_UP))
+        return str(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
     except InvalidOperation:
         return None
 
 
-def key_figures(sub: Any) -> dict[str, str | None]:
-    """The figures the bureau's summary shows, as exact decimal strings (2 places)."""
+def figure_value(figure: SummaryFigure, sub: Submission) -> Decimal | None:
+    """One summary figure of a submission, exact (a field's value or a compute op over fields)."""
+    if figure.field is not None:
+        fv = sub.fields.get(figure.field)
+        return fv.value if fv is not None and isinstance(fv.value, Decimal) else None
+    values = {fid: fv.value for fid, fv in sub.fields.items()}
+    frames = {tid: t.rows for tid, t in sub.tables.items()}
+    return op_value(figure.compute or {}, sub.spec, values, frames, None)
 
-    def val(field_id: str) -> Any:
-        fv = sub.fields.get(field_id)
-        return fv.value if fv is not None else None
 
-    actual, prev = val("sangong_total_actual"), val("sangong_total_prev_actual")
-    plan, spent = val("sanbao_total_plan"), val("sanbao_total_actual")
-    change = actual - prev if isinstance(actual, Decimal) and isinstance(prev, Decimal) else None
-    coverage = None
-    if isinstance(plan, Decimal) and isinstance(spent, Decimal) and plan != 0:
-        coverage = spent / plan * 100
-    return {
-        "score_total": _q(val("score_total"), Decimal("0.1")),
-        "score_converted": _q(val("score_converted")),
-        "income_total": _q(val("budget_income_total")),
-        "sangong_actual": _q(actual),
-        "sangong_prev": _q(prev),
-        "sangong_change": _q(change),
-        "sanbao_plan": _q(plan),
-        "sanbao_actual": _q(spent),
-        "sanbao_coverage": _q(coverage),
-    }
+def key_figures(sub: Submission, pack: FormPack) -> dict[str, str | None]:
+    """The pack's summary figures (pack.yaml ``summary``) as exact decimal strings."""
+    return {f.id: _q(figure_value(f, sub), f.decimals) for f in pack.summary}
 
 
 def compact_finding(f: Any) -> dict[str, Any]:
@@ -211,58 +207,6 @@ def compact_finding(f: Any) -> dict[str, Any]:
         "explanation": f.explanation,
         "explained": f.explained,
     }
-
-
-def department_key(name: str) -> str:
-    """How two department names are compared: NFKC (full/half width), whitespace and case ignored."""
-    return name_key(name)
-
-
-def check_file(path: Path, pipeline: Pipeline, previous: Any = None) -> tuple[Any, Any]:
-    """``check_workbook`` with the pipeline's compiled catalogue; returns (submission, report)."""
-    sub, report, _prev, _note = check_workbook(Path(path), pipeline.catalogue, previous)
-    return sub, report
-
-
-def check_workbook(
-    path: Path, catalogue: Any, previous: Any = None, data: bytes | None = None
-) -> tuple[Any, Any, str, str]:
-    """Read a workbook, run the rule catalogue, carry over the department's 说明 answers.
-
-    ``previous`` is last year's workbook: a path, a Submission, or a mapping from
-    ``department_key`` to path (a batch's index; looked up once the department is known).
-    A workbook the department returns after an earlier round carries its answers in
-    the 审核结果 sheet; they are attached to the matching findings so explained
-    warnings are not raised again. Returns (submission, report, previous workbook used,
-    Chinese note when last year's workbook could not be read). Raises ``WorkbookError``
-    when the file itself cannot be read.
-    """
-    from .annotate import apply_explanations, read_explanations
-    from .reading.workbook import read_workbook
-    from .rules import run_checks
-
-    sub = read_workbook(path, data=data)
-    if isinstance(previous, Mapping):
-        previous = previous.get(department_key(sub.department))
-    prev_sub, note = _read_previous(previous)
-    report = run_checks(sub, catalogue, previous=prev_sub)
-    explanations = read_explanations(path, data=data)
-    if explanations:
-        report = apply_explanations(report, explanations)
-    used = str(previous) if isinstance(previous, (str, Path)) and prev_sub is not None else ""
-    return sub, report, used, note
-
-
-def _read_previous(previous: Any) -> tuple[Any, str]:
-    """Last year's submission (or None) and a Chinese note when it could not be read."""
-    if previous is None or not isinstance(previous, (str, Path)):
-        return previous, ""
-    from .reading.workbook import read_workbook
-
-    try:
-        return read_workbook(Path(previous)), ""
-    except XlprocError as exc:
-        return None, f"上年工作簿无法读取，未做跨年度核对：{getattr(exc, 'reason', exc)}"
 
 
 def process_stats() -> tuple[str, int]:
@@ -312,7 +256,7 @@ def process_file(
     path: Path,
     outbox: Path,
     pipeline: Pipeline,
-    previous: Any = None,
+    previous: PreviousInput = None,
     *,
     source: str | None = None,
     stem: str | None = None,
@@ -321,7 +265,7 @@ def process_file(
 ) -> FileResult:
     """Process one workbook into OUTBOX/<部门名称>/: annotated workbook, report, findings JSON.
 
-    ``previous`` is last year's workbook for the cross-year rules (see ``check_file``).
+    ``previous`` is last year's workbook for the cross-year rules (see ``check_workbook``).
     ``source`` is the name recorded in the result (default: the path), ``stem`` the
     output file stem (default: the source's stem), ``sha256`` the input's hash when the
     caller already has it, ``data`` the file's content likewise. Never raises for a bad
@@ -339,37 +283,42 @@ def process_file(
     except OSError as exc:
         return failed_result(source, f"无法读取文件：{exc.strerror or exc}")
     try:
-        sub, report, prev_used, prev_note = check_workbook(path, pipeline.catalogue, previous, data)
-        department = sub.department
-        outputs = output_paths(outbox, department or path.stem, stem)
-        report.source = source
+        outcome = pipeline.check(data, previous, str(path))
+        outcome.report.source = source
+        outcome = replace(outcome, source=source)
+        department = outcome.department
+        folder = output_paths(outbox, department or path.stem, stem)["findings"].parent
+        safe_stem = safe_component(stem, "工作簿")
         written: dict[str, Path] = {}
-        # annotate and render write atomically themselves; annotate may fall back to a
-        # separate 审核意见 workbook, so its returned path is what we record.
-        if pipeline.options.annotate:
-            from .annotate import annotate_workbook
-
-            written["annotated"] = Path(annotate_workbook(path, report, outputs["annotated"], data=data))
-        if pipeline.options.report and pipeline.renderer is not None:
-            appendix = report if pipeline.options.report_findings else None
-            written["report"] = Path(pipeline.renderer.render(sub, outputs["report"], report=appendix))
-        payload = {"file": {"source": source, "sha256": sha, "department": department}, **report.to_dict()}
-        data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
-        written["findings"] = write_bytes(outputs["findings"], data)
+        wanted = [
+            ("annotated", {}, pipeline.options.annotate),
+            (
+                "report",
+                {"renderer": pipeline.renderer(outcome.pack), "appendix": pipeline.options.report_findings},
+                pipeline.options.report,
+            ),
+            ("findings", {}, True),
+        ]
+        for kind, extra, enabled in wanted:
+            if enabled:
+                artifact = WRITERS[kind].write(outcome, safe_stem, **extra)
+                written[kind] = write_bytes(inside(outbox, folder / artifact.name), artifact.data)
         rel = {k: _relative(p, Path(outbox)) for k, p in written.items()}
+        prev = outcome.previous
         pid, rss = process_stats()
         return FileResult(
             source=source,
             sha256=sha,
             department=department,
-            counts=dict(report.counts),
-            figures=key_figures(sub),
-            findings=[compact_finding(f) for f in report.findings],
+            counts=dict(outcome.report.counts),
+            figures=key_figures(outcome.submission, outcome.pack),
+            findings=[compact_finding(f) for f in outcome.report.findings],
             outputs=rel,
             elapsed_ms=(time.perf_counter() - t0) * 1000,
-            form_version=getattr(sub, "form_version", ""),
-            previous=prev_used,
-            notes=(prev_note,) if prev_note else (),
+            form_version=outcome.submission.form_version,
+            pack=outcome.pack.id,
+            previous=prev.source if prev is not None else "",
+            notes=outcome.notes,
             worker=pid,
             peak_rss_kb=rss,
         )

@@ -1,0 +1,119 @@
+"""Per-file artifacts as bytes: the annotated workbook, the report, the findings JSON.
+
+Each writer has a kind, a file-name suffix and a media type, and turns a
+``CheckOutcome`` into an ``Artifact`` (bytes + file name) without touching the disk,
+so the batch task writes them into the outbox and a web handler streams them back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .check import CheckOutcome
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One output file: its kind, file name, media type and content."""
+
+    kind: str
+    name: str
+    media_type: str
+    data: bytes
+    note: str = ""  # e.g. why the workbook could not be annotated in place
+
+
+@dataclass(frozen=True)
+class ArtifactWriter:
+    """How one kind of artifact is made: ``write(outcome, stem, **options) -> Artifact``."""
+
+    kind: str
+    suffix: str  # appended to the source's stem: 部门_审核.xlsx
+    media_type: str
+    label: str  # what a user calls it
+    make: Callable[..., Artifact]
+
+    def write(self, outcome: CheckOutcome, stem: str | None = None, **options: Any) -> Artifact:
+        return self.make(self, outcome, stem or Path(outcome.source).stem, **options)
+
+    def name(self, stem: str) -> str:
+        return f"{stem}{self.suffix}"
+
+
+def _annotated(writer: ArtifactWriter, outcome: CheckOutcome, stem: str) -> Artifact:
+    """The department's own workbook with fills, comments and a 审核结果 sheet.
+
+    A package the part-level editor cannot edit safely gets a separate 审核意见 workbook
+    instead (never a half-annotated copy); ``note`` says why.
+    """
+    from ..annotate import FALLBACK_SUFFIX, annotate_bytes
+    from ..annotate.fallback import review_workbook_bytes
+    from ..annotate.package import UnsupportedPackageError
+
+    try:
+        body, _cells, _filled = annotate_bytes(Path(outcome.source), outcome.report, data=outcome.data)
+    except (UnsupportedPackageError, ValueError, KeyError, IndexError) as exc:
+        body = review_workbook_bytes(outcome.report, Path(outcome.source).name)
+        return Artifact(writer.kind, f"{stem}{FALLBACK_SUFFIX}.xlsx", XLSX, body, f"{type(exc).__name__}: {exc}")
+    return Artifact(writer.kind, writer.name(stem), XLSX, body)
+
+
+def _report(
+    writer: ArtifactWriter, outcome: CheckOutcome, stem: str, *, renderer: Any = None, appendix: bool = False
+) -> Artifact:
+    """The narrative report (.docx) rendered with the pack's template (or ``renderer``)."""
+    renderer = renderer or report_renderer(outcome.pack)
+    body = renderer.render_docx(outcome.submission, report=outcome.report if appendix else None)
+    return Artifact(writer.kind, writer.name(stem), DOCX, body)
+
+
+def findings_payload(outcome: CheckOutcome) -> dict[str, Any]:
+    """The findings JSON document: the file, its edition, and the report."""
+    return {
+        "file": {
+            "source": outcome.source,
+            "sha256": outcome.sha256,
+            "department": outcome.department,
+            "pack": outcome.pack.id,
+            "edition": outcome.pack.edition,
+        },
+        **outcome.report.to_dict(),
+    }
+
+
+def _findings(writer: ArtifactWriter, outcome: CheckOutcome, stem: str) -> Artifact:
+    data = json.dumps(findings_payload(outcome), ensure_ascii=False, indent=1).encode("utf-8")
+    return Artifact(writer.kind, writer.name(stem), JSON, data)
+
+
+ANNOTATED = ArtifactWriter("annotated", "_审核.xlsx", XLSX, "批注工作簿", _annotated)
+REPORT = ArtifactWriter("report", "_自评报告.docx", DOCX, "自评报告", _report)
+FINDINGS = ArtifactWriter("findings", "_审核结果.json", JSON, "审核结果", _findings)
+WRITERS: dict[str, ArtifactWriter] = {w.kind: w for w in (ANNOTATED, REPORT, FINDINGS)}
+OUTPUT_SUFFIXES = {kind: w.suffix for kind, w in WRITERS.items()}
+
+_RENDERERS: dict[tuple[int, str], Any] = {}
+
+
+def report_renderer(pack: Any, template: Path | str | None = None) -> Any:
+    """The report renderer of a pack (its report.docx and report.yaml), built once per process."""
+    key = (id(pack), str(template or ""))
+    hit = _RENDERERS.get(key)
+    if hit is None or hit[0] is not pack:
+        from ..report import ReportRenderer
+        from ..report.options import load_report_options
+
+        renderer = ReportRenderer(
+            template=Path(template) if template else pack.report_template,
+            options=load_report_options(pack.report_yaml),
+        )
+        hit = _RENDERERS[key] = (pack, renderer)
+    return hit[1]
