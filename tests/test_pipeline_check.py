@@ -105,7 +105,7 @@ def test_previous_year_given_as_bytes_or_path():
 
 
 def test_unreadable_bytes_raise_workbook_error_naming_the_source():
-    with pytest.raises(WorkbookError, match="坏.xlsx"):
+    with pytest.raises(WorkbookError, match=r"坏\.xlsx"):
         check_workbook(b"PK\x03\x04 truncated", source="坏.xlsx")
 
 
