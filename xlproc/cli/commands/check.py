@@ -62,7 +62,7 @@ def check(
 
 
 def _print_table(outcomes: list[Any]) -> None:
-    from ...rules.view import render_reports
+    from ..check_view import render_reports
 
     for o in outcomes:
         if isinstance(o, tuple):
