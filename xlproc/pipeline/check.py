@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import XlprocError
 from ..form.packs import FormPack, find_pack
+from ..io.names import name_key
 from ..results import CheckReport
 from ..rules.catalogue import Catalogue
 from ..submission import Submission
@@ -56,8 +57,8 @@ class CheckOutcome:
 
 
 def department_key(name: str) -> str:
-    """How two department names are compared: whitespace (incl. full-width) ignored."""
-    return "".join((name or "").split()).casefold()
+    """How two department names are compared: NFKC (full/half width), whitespace and case ignored."""
+    return name_key(name)
 
 
 def year_of(sub: Submission) -> int | None:

@@ -55,13 +55,7 @@ def _pipeline(pack_id: str, *, report: bool = False):
     if pack_id == DEFAULT_PACK:
         return cached_pipeline(PipelineOptions(report=report))
     pack = _pack(pack_id)
-    options = PipelineOptions(
-        spec_path=str(pack.dir / "form.yaml"),
-        rules_path=str(pack.rules_path),
-        report_template=str(pack.report_template),
-        report=report,
-    )
-    return cached_pipeline(options)
+    return cached_pipeline(PipelineOptions(packs=(str(pack.dir),), report=report))
 
 
 def warm_up() -> int:
@@ -124,15 +118,11 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
 
 def render_report(data: bytes, filename: str, pack: str, final: bool = False) -> bytes:
     """The narrative report (.docx) of a workbook: the draft, or the final one on acceptance."""
-    from ..pipeline import check_workbook
+    from ..pipeline import REPORT
 
     pipeline = _pipeline(pack, report=True)
-    with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
-        src = Path(tmp) / _safe_name(filename)
-        src.write_bytes(data)
-        sub, _report, _used, _note = check_workbook(src, pipeline.catalogue, None, data)
-        out = pipeline.renderer.render(sub, Path(tmp) / "report.docx")
-        return out.read_bytes()
+    outcome = pipeline.check(data, source=_safe_name(filename))
+    return REPORT.write(outcome, renderer=pipeline.renderer(outcome.pack)).data
 
 
 def blank_workbook(pack: str, year: int, department: str) -> bytes:
