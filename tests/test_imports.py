@@ -40,8 +40,17 @@ def _imports(path: Path) -> list[tuple[str, int]]:
     """(absolute module name, line) of every import in ``path``, relative ones resolved."""
     rel = path.relative_to(PACKAGE.parent).with_suffix("")
     package = list(rel.parts[:-1])
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {  # imports under `if TYPE_CHECKING:` are for annotations, never executed
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for n in ast.walk(block)
+    }
     out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             out += [(a.name, node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
