@@ -41,7 +41,9 @@ class LimitedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise YamlLimitError(f"别名（*引用）超过 {MAX_ALIASES} 个，疑似“别名炸弹”", self.peek_event().start_mark)
+                raise YamlLimitError(
+                    f"别名（*引用）超过 {MAX_ALIASES} 个，疑似“别名炸弹”", self.peek_event().start_mark
+                )
         mark = self.peek_event().start_mark
         self._depth += 1
         if self._depth > MAX_DEPTH:

@@ -17,7 +17,7 @@ import re
 import zipfile
 
 from .errorvalues import CALAMINE_CODES
-from .sheetscan import _CELL_CLOSE, _ERROR_CELL, _VALUE
+from .sheetscan import error_value_spans
 
 _CHAR_REF = re.compile(rb"&#([xX][0-9A-Fa-f]{1,16}|[0-9]{1,16});")
 _LONG_REF = re.compile(rb"&#[xX]?[0-9A-Fa-f]{17}[0-9A-Fa-f]*;?")
@@ -49,13 +49,11 @@ def clean_error_codes(xml: bytes) -> bytes:
         return xml
     out: list[bytes] = []
     pos = 0
-    for m in _ERROR_CELL.finditer(xml):
-        close = _CELL_CLOSE.search(xml, m.end(), m.end() + 65536)
-        v = _VALUE.search(xml, m.end(), close.start() if close else m.end())
-        if v is None or v.group(1).strip().decode("utf-8", "replace") in CALAMINE_CODES:
+    for start, end, code in error_value_spans(xml):
+        if code in CALAMINE_CODES or start < pos:
             continue
-        out += [xml[pos : v.start(1)], b"#N/A"]
-        pos = v.end(1)
+        out += [xml[pos:start], b"#N/A"]
+        pos = end
     return b"".join(out) + xml[pos:] if out else xml
 
 

@@ -32,7 +32,6 @@ from .numbers import showable
 _P = rb"(?:[A-Za-z_][\w.\-]{0,31}:)?"  # an optional namespace prefix (x:c, Strict files …)
 _SHEET_DATA = re.compile(rb"<(" + _P + rb")sheetData[\s>/]")
 _ERROR_CELL = re.compile(rb"<" + _P + rb"c(\s(?:[^<>]*\s)?t\s*=\s*[\"']e[\"'][^<>]*)>")
-_CELL_CLOSE = re.compile(rb"</" + _P + rb"c\s*>")
 _VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^<>]*)?>([^<]{0,256})<")
 _R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([A-Z]{1,3}[0-9]{1,7})[\"']")
 _S_ATTR = re.compile(rb"(?:^|\s)s\s*=\s*[\"']([0-9]{1,9})[\"']")
@@ -72,13 +71,6 @@ def _formula_text(xml: bytes, after_f: int) -> str:
     return _text(xml[gt + 1 : lt if lt >= 0 else gt + 1])[:_FORMULA_TEXT_MAX]
 
 
-def _error_code(xml: bytes, after_tag: int, hi: int) -> str | None:
-    close = _CELL_CLOSE.search(xml, after_tag, min(hi, after_tag + 65536))
-    stop = close.start() if close else after_tag
-    m = _VALUE.search(xml, after_tag, stop)
-    return _text(m.group(1)).strip() if m else None
-
-
 def scan_sheet(xml: bytes, style_ids: frozenset[int] = frozenset()) -> SheetScan:
     """Formulas, error values and (for ``style_ids``) styles of one sheet's cells."""
     at = xml.find(b"sheetData")
@@ -95,30 +87,82 @@ def scan_sheet(xml: bytes, style_ids: frozenset[int] = frozenset()) -> SheetScan
         return _counted(xml, style_ids)
 
 
-class _Cells:
-    """Locates the ``<c …>`` start tag around a position found by a byte search."""
+class _Next:
+    """The next occurrence of a token at or after a position, for positions that only grow:
+    each byte is searched once however many hits ask (linear on any input)."""
 
-    def __init__(self, xml: bytes, lo: int, prefix: bytes):
+    def __init__(self, xml: bytes, token: bytes, hi: int):
+        self.xml, self.token, self.hi = xml, token, hi
+        self.at = -1  # the last answer (-1: not searched yet; hi: none left)
+
+    def after(self, pos: int) -> int:
+        if self.at < pos:
+            found = self.xml.find(self.token, pos, self.hi)
+            self.at = found if found >= 0 else self.hi
+        return self.at
+
+
+class _Cells:
+    """Locates the ``<c …>`` start tag around a position found by a byte search.
+
+    Positions asked about must grow; the search back for a tag never goes below the
+    previous position asked about (a tag holding two hits is found on the first)."""
+
+    def __init__(self, xml: bytes, lo: int, hi: int, prefix: bytes):
         self.xml = xml
-        self.lo = lo
+        self.floor = lo
         self.open = b"<" + prefix + b"c"
+        self.gt = _Next(xml, b">", hi)
 
     def tag(self, pos: int) -> tuple[int, int] | None:
         """(start, end) of the cell start tag that contains or precedes ``pos``."""
         xml = self.xml
-        start = xml.rfind(self.open, self.lo, pos)
+        start = xml.rfind(self.open, self.floor, pos)
         while start >= 0 and xml[start + len(self.open)] not in _AFTER_NAME:
-            start = xml.rfind(self.open, self.lo, start)  # <col…>, <cfRule…>: not a cell
+            start = xml.rfind(self.open, self.floor, start)  # <col…>, <cfRule…>: not a cell
+        self.floor = pos
         if start < 0:
             return None
-        end = xml.find(b">", start, start + 4096)
-        return None if end < 0 else (start, end)
+        end = self.gt.after(start)
+        return None if end - start > 4096 or end >= len(xml) else (start, end)
+
+
+def _error_cells(xml: bytes, lo: int, hi: int, prefix: bytes):
+    """(tag, value start, value end, code) of every ``t="e"`` cell, in one forward pass."""
+    values = _Next(xml, b"<" + prefix + b"v", hi)
+    next_cells = _Next(xml, b"<" + prefix + b"c", hi)
+    for quoted in (b'"e"', b"'e'"):
+        pos = lo
+        cells = _Cells(xml, lo, hi, prefix)
+        while (i := xml.find(quoted, pos, hi)) >= 0:
+            pos = i + 3
+            tag = cells.tag(i)
+            if tag is None or tag[1] < i or _ERROR_CELL.match(xml, tag[0], tag[1] + 1) is None:
+                continue
+            v = values.after(tag[1])
+            if v >= hi or v >= next_cells.after(tag[1]):
+                continue  # no value in this cell
+            m = _VALUE.match(xml, v, min(hi, v + 512))
+            code = _text(m.group(1)).strip() if m else ""
+            if m and code:
+                yield xml[tag[0] : tag[1]], m.start(1), m.end(1), code
+
+
+def error_value_spans(xml: bytes) -> list[tuple[int, int, str]]:
+    """(start, end, code) of the stored text of every error value of a sheet part."""
+    at = xml.find(b"sheetData")
+    m = _SHEET_DATA.search(xml, max(0, at - 40)) if at >= 0 else None
+    if m is None:
+        return []
+    end = xml.find(b"</" + m.group(1) + b"sheetData", m.start())
+    hi = end if end >= 0 else len(xml)
+    return sorted((a, b, code) for _t, a, b, code in _error_cells(xml, m.start(), hi, m.group(1)))
 
 
 def _targeted(xml: bytes, lo: int, hi: int, prefix: bytes, style_ids: frozenset[int]) -> SheetScan:
     """Byte searches for ``<f``, ``t="e"`` and ``s="<percent style>"``; each hit placed by its cell tag."""
     out = SheetScan()
-    cells = _Cells(xml, lo, prefix)
+    cells = _Cells(xml, lo, hi, prefix)
     token = b"<" + prefix + b"f"
     pos = lo
     while (i := xml.find(token, pos, hi)) >= 0:
@@ -126,22 +170,15 @@ def _targeted(xml: bytes, lo: int, hi: int, prefix: bytes, style_ids: frozenset[
         if xml[pos] not in _AFTER_NAME:
             continue  # <filter…>, <formula…>: not a cell formula
         tag = cells.tag(i)
-        if tag is None or xml[tag[1] + 1 : i].strip():
+        if tag is None or tag[1] > i or xml[tag[1] + 1 : i].strip():
             continue  # <f> is a cell's first child; anything else is not ours
         out.formulas[_ref(xml[tag[0] : tag[1]])] = _formula_text(xml, pos)
-    for quoted in (b'"e"', b"'e'"):
-        pos = lo
-        while (i := xml.find(quoted, pos, hi)) >= 0:
-            pos = i + 3
-            tag = cells.tag(i)
-            if tag is None or tag[1] < i or _ERROR_CELL.match(xml, tag[0], tag[1] + 1) is None:
-                continue
-            code = _error_code(xml, tag[1] + 1, hi)
-            if code:
-                out.errors[_ref(xml[tag[0] : tag[1]])] = code
+    for attrs, _start, _end, code in _error_cells(xml, lo, hi, prefix):
+        out.errors[_ref(attrs)] = code
     for sid in sorted(style_ids):
         for quoted in (b'"%d"' % sid, b"'%d'" % sid):
             pos = lo
+            cells = _Cells(xml, lo, hi, prefix)
             while (i := xml.find(quoted, pos, hi)) >= 0:
                 pos = i + len(quoted)
                 tag = cells.tag(i)
