@@ -202,9 +202,10 @@ def die_with_parent() -> None:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        parent = os.getppid()
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the call
+        parent = multiprocessing.parent_process()
+        expected = parent.pid if parent is not None else None
+        if expected is not None and os.getppid() != expected:  # the parent died before the call
             os._exit(1)
 
 

@@ -11,15 +11,17 @@ Department-supplied text is data: every string goes through ``write_string`` wit
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from ..errors import OutputError
-from ..io.atomic import atomic_path
+from ..io.atomic import write_bytes
 from ..results import SEVERITY_LABELS
 
 SHEET_SUMMARY = "汇总"
@@ -326,25 +328,29 @@ def write_summary(path: Path, batch: Any) -> Path:
     n_ok = sum(1 for r in batch.results if r.ok)
     try:
         _write(Path(path), batch, findings, n_ok)
-    except OSError as exc:
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:  # xlsxwriter wraps disk full / EFBIG
+        reason = getattr(exc, "strerror", None) or getattr(getattr(exc, "args", [None])[0], "strerror", None) or exc
         raise OutputError(
-            f"无法写入汇总表 {path}（{exc.strerror or exc}）。如该文件正在 Excel/WPS 中打开，请关闭后重新运行；"
+            f"无法写入汇总表 {path}（{reason}）。如该文件正在 Excel/WPS 中打开，请关闭后重新运行；"
             "已处理的工作簿会直接沿用"
-        ) from exc
+        ) from None
     return Path(path)
 
 
 def _write(path: Path, batch: Any, findings: list[tuple[Any, dict[str, Any]]], n_ok: int) -> None:
-    with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(
-            str(tmp),
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-        )
-        wb.set_properties({"title": "部门整体绩效自评审核汇总", "author": "xlproc"})
-        fmts = _formats(wb)
-        nrows = _write_summary_sheet(wb, fmts, batch)
-        _write_chart_sheet(wb, nrows, batch)
-        _write_findings_sheet(wb, fmts, findings)
-        _write_rules_sheet(wb, fmts, findings, n_ok)
-        _write_failed_sheet(wb, fmts, batch)
-        wb.close()
+    # built in memory, then written atomically by us: a full disk is one clean OSError
+    # (xlsxwriter writing a file itself leaves a half-closed zip that complains at exit)
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buffer,
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True},
+    )
+    wb.set_properties({"title": "部门整体绩效自评审核汇总", "author": "xlproc"})
+    fmts = _formats(wb)
+    nrows = _write_summary_sheet(wb, fmts, batch)
+    _write_chart_sheet(wb, nrows, batch)
+    _write_findings_sheet(wb, fmts, findings)
+    _write_rules_sheet(wb, fmts, findings, n_ok)
+    _write_failed_sheet(wb, fmts, batch)
+    wb.close()
+    write_bytes(path, buffer.getvalue())
