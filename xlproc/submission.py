@@ -1,6 +1,6 @@
 """The typed submission: what a filled workbook says, independent of Excel.
 
-``read_workbook`` (reading.py) produces it; rules, report and batch consume it.
+``read_workbook`` (reading/workbook.py) produces it; rules, report and batch consume it.
 Numbers are ``Decimal``, dates ``datetime.date``, text ``str``, blanks ``None``.
 Every value keeps its sheet and cell so findings can point back at it.
 """

@@ -1,6 +1,6 @@
 """Turn what a cell holds into a typed value, or say why it cannot be used.
 
-RULES.md: text in a number cell is parsed only when the reading is certain
+docs/rules.md: text in a number cell is parsed only when the reading is certain
 (thousand separators, full-width digits, a trailing unit that matches the field);
 anything else ("约10", "—", "12元") is reported, never coerced to 0.
 

@@ -1,7 +1,7 @@
 """Interval numbers over Decimal: the rounding tolerance of every comparison.
 
 A figure shown with d decimals stands for any true value in [x − ½·10⁻ᵈ, x + ½·10⁻ᵈ]
-(RULES.md, after XBRL Calculations 1.1). Sums, differences, products and quotients of
+(docs/rules.md, after XBRL Calculations 1.1). Sums, differences, products and quotients of
 such figures are intervals too; two figures are "equal" when their intervals overlap.
 Each ``Num`` also carries its face value (``mid``: the arithmetic on the figures as
 typed) for messages and for comparisons against exact thresholds.

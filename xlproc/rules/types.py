@@ -118,7 +118,7 @@ class Rule:
         return ctx.cell_of(loc) if loc in ctx.fields else None
 
     def missing(self, ctx: Context, field_id: str) -> Finding:
-        """The "missing input" finding of RULES.md: at the blank cell, with the rule's severity."""
+        """The "missing input" finding (docs/rules.md): at the blank cell, with the rule's severity."""
         fv = ctx.fields[field_id]
         cell = CellRef(fv.sheet, fv.cell)
         return Finding(
