@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from cell_xml import put_cells
 
+from xlproc.form.packs import find_pack
 from xlproc.pipeline import key_figures
 from xlproc.reading.workbook import read_workbook
 from xlproc.report import build_context
@@ -198,7 +199,9 @@ def test_uncertain_text_in_a_required_count_and_what_depends_on_it(make_workbook
     data = json.loads(json.dumps(sub.to_dict(), ensure_ascii=False))
     shown = next(f for f in data["fields"] if f["id"] == "sanbao_total_plan")
     assert shown["value"] is None and shown["problem"].startswith("无法计算")
-    assert key_figures(sub)  # the summary's figures build without treating it as 0
+    assert key_figures(
+        sub, find_pack(sub.form_id, sub.form_version)
+    )  # the summary's figures build without treating it as 0
 
 
 # -- typed-over formulas --------------------------------------------------------------
@@ -279,7 +282,7 @@ def test_unrepresentable_numbers_are_cell_problems(make_workbook, tmp_path):
     json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
     json.dumps(sub.to_dict(), ensure_ascii=False).encode("utf-8")
     build_context(sub, report)
-    key_figures(sub)
+    key_figures(sub, find_pack(sub.form_id, sub.form_version))
 
 
 def test_unrepresentable_text_is_a_cell_problem(make_workbook, tmp_path):
