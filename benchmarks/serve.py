@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import re
@@ -139,6 +140,19 @@ def baseline(n: int) -> float:
     return statistics.median(times)
 
 
+def cpu_times(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of the server process and of its worker processes."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    main = sum(proc.cpu_times()[:2])
+    workers = 0.0
+    for child in proc.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            workers += sum(child.cpu_times()[:2])
+    return main, workers
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -170,7 +184,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="xlproc-bench-serve-") as tmp:
         data, port = Path(tmp) / "data", free_port()
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(data), str(port), "--jobs", str(args.jobs)],
+            [sys.executable, os.environ.get("XLPROC_BENCH_SERVER", __file__), "--serve", str(data), str(port), "--jobs", str(args.jobs)],
             cwd=ROOT,
         )
         try:
@@ -186,7 +200,9 @@ def main() -> int:
                         print("server exited", file=sys.stderr)
                         return 2
                     time.sleep(0.1)
+            cpu0 = cpu_times(server.pid)
             result = asyncio.run(client(base, args.uploads, args.concurrency, args.timeout))
+            cpu1 = cpu_times(server.pid)
         finally:
             server.terminate()
             server.wait(30)
@@ -203,6 +219,11 @@ def main() -> int:
     print(f"errors: {len(result['errors'])}")
     for e in result["errors"][:5]:
         print(f"  {e}")
+    n = max(1, len(times))
+    print(
+        f"CPU per upload: server process {(cpu1[0] - cpu0[0]) / n * 1000:.1f} ms, "
+        f"worker processes {(cpu1[1] - cpu0[1]) / n * 1000:.1f} ms (independent of other load on the machine)"
+    )
     print(f"stored: {rows} submissions ({ok} checked), {stored} original files on disk, for {result['sent']} uploads")
     print(
         f"baseline (process_file in one process, no HTTP): {base_ms:.1f} ms/file; web p50 / baseline: {p(0.5) / base_ms:.2f}x"

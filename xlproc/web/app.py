@@ -26,6 +26,29 @@ SECURITY_HEADERS = {
 ERROR_TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 409: "无法执行", 413: "文件过大", 429: "请求过多"}
 
 
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` to every response (a plain ASGI middleware: no extra task per request)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *(h for h in self.extra if h[0] not in present)],
+                }
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
 def build_app(settings: Settings) -> FastAPI:
     portal = Portal(settings)
     migrate(portal.db.engine)
@@ -45,12 +68,7 @@ def build_app(settings: Settings) -> FastAPI:
     for module in (auth, department, review, admin):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -55,15 +56,21 @@ def current_revision(engine: Engine) -> str | None:
 
 
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factory.
+
+    SQLite lets one writer in at a time and makes the others sleep and retry; under a
+    burst of uploads those sleeps dominate. The portal is one process, so its SQLite
+    sessions take turns on a lock instead (PostgreSQL sessions run side by side).
+    """
 
     def __init__(self, url: str):
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._turn = threading.RLock() if url.startswith("sqlite") else nullcontext()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self.sessions() as s:
+        with self._turn, self.sessions() as s:
             try:
                 yield s
                 s.commit()

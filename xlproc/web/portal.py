@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
@@ -90,15 +90,18 @@ class Portal:
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             return None
-        row = db.get(Session, token_hash(token))
-        if row is None:
+        key = token_hash(token)
+        found = db.execute(
+            select(User, Session.expires_at).join(Session, Session.user_id == User.id).where(Session.token_hash == key)
+        ).first()
+        if found is None:
             return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        user, expires = found
+        expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
         if expires < datetime.now(UTC):
-            db.delete(row)
+            db.execute(delete(Session).where(Session.token_hash == key))
             return None
-        user = db.get(User, row.user_id)
-        return user if user is not None and user.active else None
+        return user if user.active else None
 
     def close_session(self, db: DB, request: Request) -> None:
         token = request.cookies.get(SESSION_COOKIE)

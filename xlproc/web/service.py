@@ -36,9 +36,13 @@ def audit(db: DB, user: User | None, action: str, target: str = "", detail: str 
 
 def store(db: DB, blobs: BlobStore, data: bytes, durable: bool = True) -> str:
     """Keep ``data`` in the file store and the blobs table (``durable``: fsync before going on)."""
-    sha = blobs.put(data, durable=durable)
+    return register(db, blobs.put(data, durable=durable), len(data))
+
+
+def register(db: DB, sha: str, size: int) -> str:
+    """The blobs-table row of a file already in the store."""
     if db.get(Blob, sha) is None:
-        db.add(Blob(sha256=sha, size=len(data)))
+        db.add(Blob(sha256=sha, size=size))
         db.flush()
     return sha
 
@@ -150,10 +154,10 @@ def previous_year_workbook(db: DB, blobs: BlobStore, round_: Round, department_i
 
 
 def record_upload(
-    db: DB, blobs: BlobStore, user: User, round_: Round, dept_id: int, filename: str, data: bytes
+    db: DB, blobs: BlobStore, user: User, round_: Round, dept_id: int, filename: str, data: bytes, sha: str = ""
 ) -> Submission:
-    """Keep the file and a row for it before anything else can go wrong."""
-    sha = store(db, blobs, data)
+    """Keep the file and a row for it before anything else can go wrong (``sha``: already in the store)."""
+    sha = register(db, sha, len(data)) if sha else store(db, blobs, data)
     sub = Submission(
         round_id=round_.id,
         department_id=dept_id,
@@ -180,7 +184,8 @@ def refuse_reason(filename: str, data: bytes, max_upload: int) -> str:
     return ""
 
 
-def apply_checked(db: DB, blobs: BlobStore, sub: Submission, checked: jobs.Checked) -> None:
+def apply_checked(db: DB, blobs: BlobStore, sub: Submission, checked: jobs.Checked, annotated_sha: str = "") -> None:
+    """Record what the check found (``annotated_sha``: the annotated workbook already in the store)."""
     sub.status = checked.status
     sub.error = checked.error
     sub.elapsed_ms = checked.elapsed_ms
@@ -191,7 +196,10 @@ def apply_checked(db: DB, blobs: BlobStore, sub: Submission, checked: jobs.Check
         sub.findings = checked.findings or []
         sub.notes = checked.notes or []
         if checked.annotated is not None:
-            sub.annotated_sha256 = store(db, blobs, checked.annotated, durable=False)  # can be made again
+            if annotated_sha:
+                sub.annotated_sha256 = register(db, annotated_sha, len(checked.annotated))
+            else:
+                sub.annotated_sha256 = store(db, blobs, checked.annotated, durable=False)  # can be made again
             sub.annotated_name = checked.annotated_name
 
 

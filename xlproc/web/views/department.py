@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session as DB
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from .. import jobs
@@ -118,20 +119,31 @@ async def upload(request: Request, round_id: int):
         raise HTTPException(400, "请选择要上传的 .xlsx 工作簿")
     data = await file.read()
     filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1]
-    with p.db.session() as db:
-        user = require(db, request, DEPARTMENT)
-        round_ = own_round(db, user, round_id)
-        sub = record_upload(db, p.blobs, user, round_, user.department_id, filename, data)
-        audit(db, user, "upload", f"submission:{sub.id}", f"{filename} sha256={sub.sha256}", address(request))
-        sub_id, pack = sub.id, round_.pack
-        refused = refuse_reason(filename, data, p.settings.max_upload)
-        previous = None if refused else previous_year_workbook(db, p.blobs, round_, user.department_id)
-        if refused:
-            sub.status, sub.error = "failed", refused
+
+    def keep() -> tuple[int, str, str, bytes | None]:  # the file is kept before anything else happens
+        with p.db.session() as db:  # who may upload where, before a byte is written
+            user = require(db, request, DEPARTMENT)
+            round_ = own_round(db, user, round_id)
+            refused = refuse_reason(filename, data, p.settings.max_upload)
+            previous = None if refused else previous_year_workbook(db, p.blobs, round_, user.department_id)
+        sha = p.blobs.put(data)  # on disk (fsync) outside the database session
+        with p.db.session() as db:  # user and round_ are plain loaded objects here (expire_on_commit=False)
+            sub = record_upload(db, p.blobs, user, round_, user.department_id, filename, data, sha)
+            audit(db, user, "upload", f"submission:{sub.id}", f"{filename} sha256={sha}", address(request))
+            if refused:
+                sub.status, sub.error = "failed", refused
+            return sub.id, round_.pack, refused, previous
+
+    def record(checked: jobs.Checked) -> None:
+        sha = p.blobs.put(checked.annotated, durable=False) if checked.annotated else ""
+        with p.db.session() as db:
+            apply_checked(db, p.blobs, db.get(Submission, sub_id), checked, sha)
+
+    # database and disk work in the thread pool, checking in the worker pool: the event loop stays free
+    sub_id, pack, refused, previous = await run_in_threadpool(keep)
     if not refused:
         checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous)
-        with p.db.session() as db:
-            apply_checked(db, p.blobs, db.get(Submission, sub_id), checked)
+        await run_in_threadpool(record, checked)
     return RedirectResponse(f"/submissions/{sub_id}", 303)
 
 
