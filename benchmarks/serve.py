@@ -184,7 +184,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="xlproc-bench-serve-") as tmp:
         data, port = Path(tmp) / "data", free_port()
         server = subprocess.Popen(
-            [sys.executable, os.environ.get("XLPROC_BENCH_SERVER", __file__), "--serve", str(data), str(port), "--jobs", str(args.jobs)],
+            [
+                sys.executable,
+                os.environ.get("XLPROC_BENCH_SERVER", __file__),
+                "--serve",
+                str(data),
+                str(port),
+                "--jobs",
+                str(args.jobs),
+            ],
             cwd=ROOT,
         )
         try:

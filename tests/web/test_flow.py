@@ -91,7 +91,10 @@ def test_round_trip(as_user, world, tmp_path):
     assert r.status_code == 200 and "已确认" in r.text
     final = dept.get(f"/submissions/{sid2}/final")
     assert final.status_code == 200
-    assert "中共保定市" in "\n".join(p.text for p in docx.Document(io.BytesIO(final.content)).paragraphs)
+    final_doc = docx.Document(io.BytesIO(final.content))
+    final_text = "\n".join(p.text for p in final_doc.paragraphs)
+    assert "中共保定市" in final_text and "草稿" not in final_text
+    assert "草稿" not in (final_doc.core_properties.content_status or "")
     assert "已确认" in reviewer.get(f"/review/rounds/{rid}").text
 
 

@@ -102,6 +102,16 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
         r = process_file(src, out, pipeline, prev_path, source=filename, data=data)
         if not r.ok:
             return Checked("failed", error=r.error, elapsed_ms=r.elapsed_ms)
+        if r.pack and r.pack != pack:  # another installed edition: readable, but not this round's form
+            expected, got = _pack(pack), _pack(r.pack)
+            return Checked(
+                "failed",
+                error=(
+                    f"表单版本不符：本轮使用 {expected.edition} 版表式，文件“{filename}”为 {got.edition} 版。"
+                    "请下载本轮的空白填报表重新填报后上传"
+                ),
+                elapsed_ms=r.elapsed_ms,
+            )
         annotated = out / r.outputs["annotated"] if "annotated" in r.outputs else None
         return Checked(
             "ok",
@@ -117,12 +127,15 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
 
 
 def render_report(data: bytes, filename: str, pack: str, final: bool = False) -> bytes:
-    """The narrative report (.docx) of a workbook: the draft, or the final one on acceptance."""
-    from ..pipeline import REPORT
+    """The narrative report (.docx) of a workbook: the draft, or the final one on acceptance.
 
+    The draft is rendered with the check's findings (the renderer marks a report with
+    open findings as a draft); the final one, made when the bureau accepts, without.
+    """
     pipeline = _pipeline(pack, report=True)
     outcome = pipeline.check(data, source=_safe_name(filename))
-    return REPORT.write(outcome, renderer=pipeline.renderer(outcome.pack)).data
+    renderer = pipeline.renderer(outcome.pack)
+    return renderer.render_docx(outcome.submission, None if final else outcome.report)
 
 
 def blank_workbook(pack: str, year: int, department: str) -> bytes:
