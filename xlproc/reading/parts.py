@@ -30,6 +30,7 @@ from .sheetscan import SheetScan, scan_sheet
 PART_LIMIT = 256 * 1024 * 1024  # never inflate more than this for one part (the package budget is stricter)
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_LAYOUTS: dict[tuple, tuple[dict[str, str], str]] = {}
 
 
 class _Stop(Exception):
@@ -130,7 +131,16 @@ class Parts:
 
     def _layout(self) -> tuple[dict[str, str], str]:
         if self._layout_hit is None:
-            self._layout_hit = _layout(self.read(_WORKBOOK), self.read(_WORKBOOK_RELS))
+            rels = self.read(_WORKBOOK_RELS)
+            key = (self.pkg.key, rels)  # pkg.key: the parsed workbook.xml, shared by identical parts
+            hit = _LAYOUTS.get(key) if self.pkg.key else None
+            if hit is None:
+                hit = _layout(self.read(_WORKBOOK), rels)
+                if self.pkg.key:
+                    if len(_LAYOUTS) > 64:
+                        _LAYOUTS.clear()
+                    _LAYOUTS[key] = hit
+            self._layout_hit = hit
         return self._layout_hit
 
     def sheet_part(self, sheet: str) -> str:

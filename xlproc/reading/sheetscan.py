@@ -53,14 +53,22 @@ class _NoRef(Exception):
 
 
 def _ref(attrs: bytes | None) -> str:
-    m = _R_ATTR.search(attrs or b"")
+    attrs = attrs or b""
+    q = attrs.find(b' r="')
+    if 0 <= q < 8:  # the usual <c r="B5" …>: no regex
+        end = attrs.find(b'"', q + 4, q + 16)
+        ref = attrs[q + 4 : end]
+        if end > 0 and ref[:1].isupper() and ref[-1:].isdigit() and ref.isalnum() and ref.isascii():
+            return ref.decode("ascii")
+    m = _R_ATTR.search(attrs)
     if m is None:
         raise _NoRef
     return m.group(1).decode("ascii")
 
 
 def _text(raw: bytes) -> str:
-    return str(showable(html.unescape(raw.decode("utf-8", "replace"))))
+    text = raw.decode("utf-8", "replace")
+    return str(showable(html.unescape(text) if "&" in text else text))
 
 
 def _formula_text(xml: bytes, after_f: int) -> str:
