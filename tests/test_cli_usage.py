@@ -74,6 +74,7 @@ def test_h_is_help_and_version_is_offered_everywhere(command):
         (["template", "多余", "的"], ("多余的参数", "多余 的")),
         (["check", "x.xlsx", "--format"], ("--format", "需要一个值")),
         (["nocommand"], ("没有命令", "nocommand")),
+        (["chek"], ("没有命令 “chek”", "是否想输入 “check”")),
     ],
 )
 def test_usage_errors_are_in_chinese(args, fragments):
@@ -102,6 +103,7 @@ def test_every_command_refuses_an_unknown_option_in_chinese(command):
         "Option '--format' requires an argument.",
         "Option '--flag' does not take a value.",
         "No such command 'x'.",
+        "No such command 'chek'. Did you mean 'check'?",
         "Missing command.",
     ],
 )

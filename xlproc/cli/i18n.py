@@ -64,7 +64,10 @@ _RULES: list[Rule] = [
     ),
     (re.compile(r"^Missing parameter: (.*)$"), lambda m: f"缺少参数 {_quoted(m[1])}。"),
     (re.compile(r"^Missing command\.?$"), lambda m: "缺少命令。"),
-    (re.compile(r"^No such command (.+?)\.?$"), lambda m: f"没有命令 {_quoted(m[1])}。"),
+    (
+        re.compile(r"^No such command ('[^']*'|\S+?)\.?(?:\s+Did you mean (.+?)\?)?$", re.S),
+        lambda m: f"没有命令 {_quoted(m[1])}。" + (f"是否想输入 {_hints(m[2].replace(', ', ' / '))}？" if m[2] else ""),
+    ),
     (
         re.compile(r"^No such option: (\S+)(?: \(Possible options: (.*)\))?$", re.S),
         lambda m: f"没有选项 {_quoted(m[1])}。" + (f"是否想输入：{m[2]}？" if m[2] else ""),
