@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..results import SEVERITY_LABELS, CheckReport
@@ -29,9 +30,10 @@ def render_reports(reports: list[CheckReport], console: Console) -> None:
             t = Table(title=f"工作表：{sheet}", title_justify="left")
             t.add_column("单元格", no_wrap=True)
             t.add_column("级别", no_wrap=True)
-            t.add_column("规则", no_wrap=True)
+            t.add_column("审核项目", max_width=24, overflow="fold")
             t.add_column("问题", overflow="fold")
             for f in findings:
                 label = SEVERITY_LABELS[f.severity]
-                t.add_row(f.cell, f"[{_STYLE[f.severity]}]{label}[/]", f.rule_id, f.message)
+                rule = f"{escape(f.title)}\n[dim]{f.rule_id}[/]" if f.title else f.rule_id
+                t.add_row(f.cell, f"[{_STYLE[f.severity]}]{label}[/]", rule, escape(f.message))
             console.print(t)
