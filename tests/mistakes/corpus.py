@@ -202,8 +202,15 @@ def k_digit_transposition(b, rng, n):
     return None
 
 
+def _share_amounts(b: Base) -> list[str]:
+    """决算 amounts with a declared 占比: a slip there moves the total and every share."""
+    return [
+        f"final_exp_{c}_amount" for c in CLASSES if _num(b, f"final_exp_{c}_amount") and _num(b, f"final_exp_{c}_share")
+    ]
+
+
 def k_yuan_as_wan(b, rng, n):
-    fid = rng.choice(_relation_cells(b) + [f for f in FREE_AMOUNTS if _num(b, f)])
+    fid = rng.choice(_relation_cells(b) + _share_amounts(b) + [f for f in FREE_AMOUNTS if _num(b, f)])
     v = _num(b, fid)
     return _case(
         b,
@@ -216,16 +223,18 @@ def k_yuan_as_wan(b, rng, n):
 
 
 def k_decimal_dropped(b, rng, n):
-    fid = rng.choice([f for f in _relation_cells(b) if _num(b, f) % 1 != 0])
+    fid = rng.choice([f for f in _relation_cells(b) + _share_amounts(b) if _num(b, f) % 1 != 0])
     v = _num(b, fid)
-    return _case(b, "decimal_dropped", n, {fid: v * 100}, sites=[fid], detectable=_detectable(b, fid, v * 99))
+    shares = fid in _share_amounts(b)
+    return _case(b, "decimal_dropped", n, {fid: v * 100}, sites=[fid], detectable=shares or _detectable(b, fid, v * 99))
 
 
 def k_decimal_shifted(b, rng, n):
-    fid = rng.choice(_relation_cells(b))
+    fid = rng.choice(_relation_cells(b) + _share_amounts(b))
     v = _num(b, fid)
     w = v * 10 if rng.random() < 0.5 else _q(v / 10)
-    return _case(b, "decimal_shifted", n, {fid: w}, sites=[fid], detectable=_detectable(b, fid, w - v))
+    shares = fid in _share_amounts(b) and abs(w - v) >= 1
+    return _case(b, "decimal_shifted", n, {fid: w}, sites=[fid], detectable=shares or _detectable(b, fid, w - v))
 
 
 def k_last_digit(b, rng, n):

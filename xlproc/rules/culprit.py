@@ -357,8 +357,52 @@ def locate_culprits(ctx: Context, catalogue: Any, findings: list[Finding]) -> No
         _weak, _n, _cells, why, shown, edits = top[0]
         for _, finding in group:
             replace[id(finding)] = _moved(ctx, finding, shown, why, edits)
+    _ratio_groups(ctx, catalogue, replace, failing)
     if replace:
         findings[:] = [replace.get(id(f), f) for f in findings]
+
+
+_MAX_RATIO_CELLS = 40
+
+
+def _ratio_groups(ctx: Context, catalogue: Any, replace: dict[int, Finding], failing: set) -> None:
+    """Several non-linear relations (占比 = 金额 ÷ 合计) failing together: one amount mistyped
+    moves the total and every share with it. Try the slips of each amount they all read."""
+    nonlinear = [(r, f) for r, f in ctx.failed if not r.linear and r.inputs and id(f) not in replace]
+    for group in _components(nonlinear):
+        if len(group) < 2:
+            continue
+        shared = frozenset.intersection(*(r.inputs for r, _ in group))
+        cells = [c for key in sorted(shared, key=str) for c in _cells_of(ctx, key)]
+        if not cells or len(cells) > _MAX_RATIO_CELLS:
+            continue
+        index = _touching(catalogue)
+        winners: dict[Cell, tuple[str, dict[Cell, Decimal]]] = {}
+        for cell in cells:
+            v = _value(ctx, cell)
+            if v is None:
+                continue
+            d = _decimals(ctx, cell)
+            key = cell[:2] if isinstance(cell, tuple) else cell
+            for w, why in _variants(v, d):
+                if w == 0 or w == v * 2:
+                    continue
+                patched = Patched(ctx, {cell: w})
+                if any(_fails(r, patched) for r, _ in group):
+                    continue
+                if any(_fails(r, patched) for r in index.get(key, ()) if r not in failing):
+                    continue
+                winners[cell] = (why, {cell: w})
+                break
+            if len(winners) > 1:
+                break  # ambiguous: keep the findings where they are
+        if len(winners) != 1:
+            continue
+        cell, (why, edits) = next(iter(winners.items()))
+        patched = Patched(ctx, edits)
+        for rule, finding in ctx.failed:  # the group, and what else the same slip broke
+            if id(finding) not in replace and not _fails(rule, patched):
+                replace[id(finding)] = _moved(ctx, finding, cell, why, edits)
 
 
 def _moved(ctx: Context, finding: Finding, cell: Cell, why: str, edits: dict[Cell, Decimal]) -> Finding:
