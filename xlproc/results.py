@@ -7,26 +7,16 @@ here knows about Excel libraries, so annotate, report and batch can all consume 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .ooxml.a1 import cell_sort_key as a1_sort_key
+
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_LABELS = {"error": "强制性", "warning": "提示性", "info": "提示信息"}
 
-_CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
-
-
-def cell_sort_key(cell: str) -> tuple[int, int]:
-    """Row-major order of an A1 reference ("B10" after "B9"); unknown refs last."""
-    m = _CELL_RE.match(cell or "")
-    if not m:
-        return (10**9, 10**9)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return (int(m.group(2)), col)
+cell_sort_key = a1_sort_key  # re-exported: findings are ordered by cell
 
 
 def jsonable(value: Any) -> Any:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import OutputError, XlprocError
 from ..io.atomic import write_bytes
+from ..ooxml.a1 import a1, split_a1
 from ..ooxml.xmltext import get_attr
 from ..results import SEVERITY_LABELS, CheckReport, Finding, cell_sort_key
 from .book import Book
@@ -23,7 +24,7 @@ from .comments import CommentsPart, Note
 from .package import Package, UnsupportedPackageError
 from .previous import strip_previous
 from .results_sheet import RESULTS_SHEET, STATE_SHEET, results_sheet_xml, state_sheet_xml
-from .sheet import SheetXml, a1, split_a1
+from .sheet import SheetXml
 from .styles import ERROR_FILL, WARNING_FILL, Styles
 
 OUT_SUFFIX = "_审核"

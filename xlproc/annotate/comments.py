@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..ooxml.a1 import split_a1
 from ..ooxml.xmltext import escape, find_element, get_attr, iter_spans, unescape
 from .package import CT_COMMENTS, CT_VML, REL_COMMENTS, REL_VML, Package
-from .sheet import SheetXml, split_a1
+from .sheet import SheetXml
 
 AUTHOR = "xlproc审核"
 MARKER = AUTHOR + ":"

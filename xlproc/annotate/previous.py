@@ -12,12 +12,13 @@ removed.
 
 from __future__ import annotations
 
+from ..ooxml.a1 import split_a1
 from .book import Book
 from .cells import read_cells
 from .comments import CommentsPart
 from .package import REL_COMMENTS, Package
 from .results_sheet import HEADERS, RESULTS_SHEET, STATE_SHEET, parse_state
-from .sheet import SheetXml, split_a1
+from .sheet import SheetXml
 from .styles import Styles, normalize
 
 

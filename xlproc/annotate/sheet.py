@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 import re
 
-from ..form import layout
+from ..ooxml.a1 import a1, split_a1
 from ..ooxml.xmltext import Span, del_attr, find_element, get_attr, ns_prefix, set_attr, top_level_children
 from .package import NS_REL, Package, UnsupportedPackageError
-
-_A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 # Children of <worksheet> that must come after <legacyDrawing> (ECMA-376 CT_Worksheet).
 _AFTER_LEGACY = (
@@ -33,30 +31,6 @@ _AFTER_LEGACY = (
 def _later_re(prefix: str) -> re.Pattern[str]:
     """Any start tag of an element that must follow <legacyDrawing>."""
     return re.compile("<" + re.escape(prefix) + "(?:" + "|".join(_AFTER_LEGACY) + r")\b")
-
-
-def split_a1(ref: str) -> tuple[int, int] | None:
-    """(row, column) numbers of an A1 reference, 1-based; None if not a single cell."""
-    m = _A1.match((ref or "").strip().upper())
-    if not m:
-        return None
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    row = int(m.group(2))
-    if not (1 <= row <= 1048576 and 1 <= col <= 16384):
-        return None
-    return row, col
-
-
-def col_letter(col: int) -> str:
-    """Column letters of a 1-based column number (28 → "AB")."""
-    return layout.col_letter(col - 1)
-
-
-def a1(row: int, col: int) -> str:
-    """A1 reference of a 1-based (row, column)."""
-    return f"{col_letter(col)}{row}"
 
 
 class _Found:

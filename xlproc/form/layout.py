@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..ooxml.a1 import a1 as _a1
+from ..ooxml.a1 import col_letters
 from .spec import Block, FormSpec, SheetSpec
 
 FIRST_ROW = 4  # rows 1-3: title, unit line, blank
@@ -18,18 +20,13 @@ VALUE_COL = 1  # B
 
 
 def col_letter(index: int) -> str:
-    """0-based column index → Excel letters."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    """0-based column index → Excel letters (the layout counts from 0; see ``ooxml.a1``)."""
+    return col_letters(index + 1)
 
 
 def a1(row: int, col: int) -> str:
     """0-based row/col → A1 (row is 0-based too)."""
-    return f"{col_letter(col)}{row + 1}"
+    return _a1(row + 1, col + 1)
 
 
 @dataclass

@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import re
 
+from .a1 import col_number
+
 _FAST = re.compile(rb'R="(?:[A-Z]{2}|[A-Z]?\d{5})')
 # One pass folds every legal spelling of an attribute onto r="…": case, quotes, blanks.
 _FOLD = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz'", b'ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
 _BLANKS = b" \t\r\n"
 _REF = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]{0,3})(\d{1,10})[\"']")
 _ELEMENT = re.compile(rb"<(?:[\w.-]{1,40}:)?(row|c)(?=[\s/>])")
-
-
-def col_number(letters: bytes) -> int:
-    """1-based column number of ``b"AB"`` (0 for no letters)."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
 
 
 def reaches_far(xml: bytes) -> bool:

@@ -23,6 +23,7 @@ from xml.parsers import expat
 from ..errors import WorkbookError
 from ..io.safe_read import read_input
 from ..ooxml import extent
+from ..ooxml.a1 import col_number
 from ..ooxml.guard import LIMITS, STRICT_NS, PackageRefused, inspect_package, local_payload
 from ..ooxml.zipout import Member, zip_bytes
 
@@ -56,10 +57,7 @@ class NameRef:
     @functools.cached_property
     def col(self) -> int:
         """0-based index of the first column."""
-        n = 0
-        for ch in self.col1:
-            n = n * 26 + ord(ch) - 64
-        return n - 1
+        return col_number(self.col1) - 1
 
 
 @dataclass
@@ -85,7 +83,7 @@ def parse_ref(text: str) -> NameRef | None:
     sheet = m.group("q").replace("''", "'") if m.group("q") is not None else m.group("s")
     c2, r2 = m.group("c2") or m.group("c1"), m.group("r2") or m.group("r1")
     r1, r2 = int(m.group("r1")), int(r2)
-    cols = (extent.col_number(m.group("c1").encode()), extent.col_number(c2.encode()))
+    cols = (col_number(m.group("c1").encode()), col_number(c2.encode()))
     if not (1 <= r1 <= r2 <= MAX_ROWS and 1 <= cols[0] <= cols[1] <= MAX_COLS):
         return None  # outside any sheet, or reversed: treated like #REF!
     return NameRef(sheet, m.group("c1"), r1, c2, r2)
@@ -187,7 +185,7 @@ def _clip_far_sheets(pkg: Package, zf: zipfile.ZipFile, rids: dict[str, str], fa
             continue
         refs = [r for r in (parse_ref(t) for t in pkg.names.values()) if r is not None and r.sheet == sheet]
         max_row = max((r.row2 for r in refs), default=0) + _CLIP_MARGIN_ROWS
-        max_col = max((extent.col_number(r.col2.encode()) for r in refs), default=0) + _CLIP_MARGIN_COLS
+        max_col = max((col_number(r.col2.encode()) for r in refs), default=0) + _CLIP_MARGIN_COLS
         replaced[part], first = extent.clip(xml, max_row, max_col)
         pkg.clipped[sheet] = first
     if not replaced:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from ..form.layout import col_letter
+from ..ooxml.a1 import col_number
 from .numbers import showable
 
 _P = rb"(?:[A-Za-z_][\w.\-]{0,31}:)?"  # an optional namespace prefix (x:c, Strict files …)
@@ -199,13 +200,6 @@ def _targeted(xml: bytes, lo: int, hi: int, prefix: bytes, style_ids: frozenset[
     return out
 
 
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _counted(xml: bytes, style_ids: frozenset[int]) -> SheetScan:
     """The full pass (expat, linear): positions counted where ``r`` attributes are missing."""
     out = SheetScan()
@@ -227,7 +221,7 @@ def _counted(xml: bytes, style_ids: frozenset[int]) -> SheetScan:
             m = _R_ATTR.search(b' r="' + attrs.get("r", "").encode("ascii", "replace") + b'"')
             if m is not None:
                 ref = m.group(1).decode("ascii")
-                col = _col_index(ref.rstrip("0123456789"))
+                col = col_number(ref.rstrip("0123456789"))
             else:
                 col += 1
                 ref = f"{col_letter(col - 1)}{row}"

@@ -34,7 +34,7 @@ from lxml import etree
 from ..errors import XlprocError
 from ..form.spec import templates_dir
 from ..io.atomic import write_bytes
-from ..ooxml.docx_zip import make_entry, write_zip
+from ..ooxml.zipout import make_entry, zip_bytes
 from ..results import CheckReport
 from ..submission import Submission
 from .charts import render_charts
@@ -208,7 +208,7 @@ class ReportRenderer:
             name, blob = self._core
             title = str(context["title"]).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             replaced[name] = _TITLE.sub(lambda _m: f"<dc:title>{title}</dc:title>", blob, count=1).encode("utf-8")
-        return write_zip([make_entry(e.name, replaced[e.name], 1) if e.name in replaced else e for e in self._entries])
+        return zip_bytes([make_entry(e.name, replaced[e.name], 1) if e.name in replaced else e for e in self._entries])
 
     def context(self, sub: Submission, report: CheckReport | None = None) -> dict[str, Any]:
         """The template context for ``sub`` with this renderer's options."""

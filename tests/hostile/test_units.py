@@ -1,0 +1,134 @@
+"""Unit-level guarantees behind the corpus: zip64 writing, changing inputs, the manifest,
+names, sheet clipping, the package guard's own limits."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xlproc.batch import BatchOptions, process_folder
+from xlproc.errors import WorkbookError
+from xlproc.io import safe_read
+from xlproc.io.names import name_key, safe_component
+from xlproc.ooxml import extent, zipout
+from xlproc.ooxml.guard import Limits, PackageRefused, inspect_package, member_count
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_batch_helpers import stub_task, write_stub
+
+
+def _read_back(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def test_zip_writer_writes_zip64_for_many_members() -> None:
+    members = [zipout.Member(f"m/{i}.xml", (2024, 1, 1, 0, 0, 0), 0, body=b"<x/>") for i in range(70_000)]
+    data = zipout.zip_bytes(members)
+    back = _read_back(data)
+    assert len(back) == 70_000 and back["m/69999.xml"] == b"<x/>"
+    assert member_count(data) == 70_000
+
+
+def test_zip_writer_writes_zip64_sizes_and_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipout, "ZIP64_LIMIT", 3000)  # as if every size and offset were above 4 GiB
+    big = b"<row>" + b"x" * 5000 + b"</row>"
+    members = [
+        zipout.Member("a.xml", (2024, 1, 1, 0, 0, 0), 0, body=big),
+        zipout.make_entry("b.png", b"\x89PNG" + os.urandom(4000)),
+        zipout.Member("c.xml", (2024, 1, 1, 0, 0, 0), 0, body=big),
+    ]
+    back = _read_back(zipout.zip_bytes(members))
+    assert back["a.xml"] == big and back["c.xml"] == big and len(back["b.png"]) == 4004
+
+
+def test_input_changing_while_read_is_retried_then_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"PK" + b"0" * 100)
+    real_open = os.open
+    calls = {"n": 0}
+
+    def open_while_copying(p, flags, *args):
+        calls["n"] += 1
+        with open(path, "ab") as fh:  # a department still copying the file
+            fh.write(b"1")
+        return real_open(p, flags, *args)
+
+    monkeypatch.setattr(safe_read.os, "open", open_while_copying)
+    monkeypatch.setattr(safe_read.time, "sleep", lambda _s: None)
+    with pytest.raises(WorkbookError, match="被修改"):
+        safe_read.read_input(path)
+    assert calls["n"] == 2  # read twice: once more after the first change
+
+
+def test_input_larger_than_the_budget_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(b"0" * 5000)
+    with pytest.raises(WorkbookError, match="过大"):
+        safe_read.read_input(path, max_bytes=4096)
+
+
+def test_file_replaced_after_the_read_is_not_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, outbox = tmp_path / "inbox", tmp_path / "out"
+    path = write_stub(inbox, "a.xlsx", department="甲部门", score="90")
+
+    def replacing_task(p, out, task, sha):
+        result = stub_task(p, out, task, sha)
+        write_stub(inbox, "a.xlsx", department="乙部门", score="70", pad="x" * 50)  # replaced meanwhile
+        return result
+
+    first = process_folder(inbox, outbox, BatchOptions(jobs=0, task=replacing_task))
+    assert first.results[0].department == "甲部门"
+    second = process_folder(inbox, outbox, BatchOptions(jobs=0, task=stub_task))
+    assert not second.results[0].cached
+    assert second.results[0].department == "乙部门"
+    assert path.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../..", "未填"),
+        ("CON", "_CON"),
+        ("lpt1.txt", "_lpt1.txt"),
+        ("a/b\\c", "a_b_c"),
+        ("示例\u202e局\u200b", "示例局"),
+        ("ＡＢ局（２）", "AB局(2)"),
+        ("  名称. ", "名称"),
+    ],
+)
+def test_safe_component(name: str, expected: str) -> None:
+    assert safe_component(name, "未填") == expected
+
+
+def test_safe_component_caps_bytes_on_a_character_boundary() -> None:
+    out = safe_component("长" * 200, "x")
+    assert len(out.encode("utf-8")) <= 120 and out == "长" * 40
+
+
+def test_width_variants_share_a_key() -> None:
+    assert name_key("示例区ＡＢ局（２）") == name_key("示例区AB局(2)") == name_key(" 示例区ab局 (2)")
+
+
+def test_clip_drops_far_rows_and_cells_only() -> None:
+    xml = (
+        b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>'
+        b'<row r="1048576"><c r="B1048576"><v>3</v></c></row></sheetData>'
+    )
+    assert extent.reaches_far(xml) and extent.extent(xml) == (1048576, 16384)
+    clipped, first = extent.clip(xml, 100, 26)
+    assert clipped == b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+    assert first == "XFD1"
+
+
+def test_guard_limits_are_configurable() -> None:
+    data = zipout.zip_bytes([zipout.Member("a.xml", (2024, 1, 1, 0, 0, 0), 0, body=b"<a/>" * 2000)])
+    inspect_package(data)
+    with pytest.raises(PackageRefused, match="解压后过大"):
+        inspect_package(data, Limits(max_part_bytes=1000))
