@@ -1,0 +1,179 @@
+"""Write a ``Dataset``: .xlsx (one sheet per frame), .csv or .parquet (a folder, one file per frame).
+
+xlsx: xlsxwriter in constant-memory mode, Chinese column labels, numbers as numbers
+with the form's decimals, dates as dates, every text through ``write_string`` (a
+department name starting with ``=`` stays text), print setup on every sheet.
+csv: UTF-8 with BOM (Excel on Windows reads the Chinese), field ids as headers, exact
+decimal digits. parquet (pyarrow, the ``[parquet]`` extra): field ids as column names,
+exact decimals as decimal128/256 columns, dates as date32.
+Every output is written beside the target and renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError, XlprocError
+from ..io.atomic import TEMP_PREFIX, atomic_path
+from ..io.print_setup import setup_print
+from ..results import SEVERITY_LABELS
+from .frames import Dataset
+
+FORMATS = ("xlsx", "csv", "parquet")
+MAX_CELL_TEXT = 32767
+_NUM_FORMATS = {0: "0", 1: "0.0", 2: "#,##0.00", 3: "0.000", 4: "0.0000"}
+
+
+def format_of(path: Path, fmt: str | None = None) -> str:
+    """The export format: given, or from the suffix of ``path``."""
+    fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise XlprocError(f"无法识别导出格式“{fmt or Path(path).name}”：输出文件名应以 .xlsx、.csv 或 .parquet 结尾")
+    return fmt
+
+
+def write_dataset(ds: Dataset, path: Path, fmt: str | None = None) -> Path:
+    """Write ``ds`` to ``path`` in ``fmt`` (default: from the suffix); return the path."""
+    path = Path(path)
+    fmt = format_of(path, fmt)
+    try:
+        if fmt == "xlsx":
+            with atomic_path(path) as tmp:
+                write_xlsx(ds, tmp)
+        else:
+            with _atomic_folder(path) as tmp:
+                (write_csv if fmt == "csv" else write_parquet)(ds, tmp)
+    except OSError as exc:
+        raise OutputError(f"无法写入 {path}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行") from exc
+    return path
+
+
+@contextlib.contextmanager
+def _atomic_folder(target: Path):
+    """A temporary folder beside ``target``, renamed onto it on success (an old one replaced)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"{TEMP_PREFIX}{target.name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        if target.is_dir():
+            old = target.parent / f"{TEMP_PREFIX}old-{target.name}"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            if target.exists():
+                raise OutputError(f"{target} 已存在且不是文件夹：csv / parquet 导出为一个文件夹，请换一个名称")
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """None for pandas' missing markers, the value otherwise."""
+    if value is None:
+        return None
+    try:
+        return None if value != value else value  # NaN / NaT / pd.NA
+    except (TypeError, ValueError):
+        return value
+
+
+def _decimals(ds: Dataset, name: str) -> dict[str, int | None]:
+    spec = ds.spec
+    if name == "fields":
+        return {fid: spec.decimals(f) for fid, f in spec.fields.items()}
+    if name in spec.tables:
+        return {c.id: spec.decimals(c) for c in spec.tables[name].columns}
+    return {}
+
+
+def write_xlsx(ds: Dataset, path: Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    wb.set_properties({"title": "全区部门整体绩效自评数据", "author": "xlproc"})
+    base = {"font_name": "宋体", "font_size": 10}
+    head = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    text = wb.add_format(base)
+    day = wb.add_format({**base, "num_format": "yyyy-mm-dd"})
+    nums = {d: wb.add_format({**base, "num_format": f}) for d, f in _NUM_FORMATS.items()}
+    general = wb.add_format(base)
+    names = ds.sheet_names()
+    for name, frame in ds.frames().items():
+        ws = wb.add_worksheet(names.get(name, name)[:31])
+        labels = ds.labels(name)
+        decimals = _decimals(ds, name)
+        columns = list(frame.columns)
+        widths = []
+        for c, col in enumerate(columns):
+            label = labels.get(col, col)
+            ws.write_string(0, c, label, head)
+            width = min(max(8, len(label) * 1.6 + 2), 40 if col not in ("message", "error") else 60)
+            widths.append(width)
+            ws.set_column(c, c, width)
+        ws.set_row(0, 30)
+        ws.freeze_panes(1, 2 if name != "meta" else 1)
+        severity_col = columns.index("severity") if "severity" in columns and name != "fields" else -1
+        for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+            for c, raw in enumerate(row):
+                value = _plain(raw)
+                if c == severity_col:
+                    value = SEVERITY_LABELS.get(value, value)
+                if value is None or value == "":
+                    continue
+                if isinstance(value, bool):
+                    ws.write_string(r, c, "是" if value else "否", text)
+                elif isinstance(value, (Decimal, int, float)):
+                    d = decimals.get(columns[c])
+                    ws.write_number(r, c, float(value), nums.get(d, general) if d is not None else general)
+                elif isinstance(value, date):
+                    ws.write_datetime(r, c, value, day)
+                else:
+                    ws.write_string(r, c, str(value)[:MAX_CELL_TEXT], text)
+        ws.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+        key = 2 if "source" in columns[:2] else 1
+        setup_print(ws, f"全区数据：{names.get(name, name)}", width=sum(widths), key_columns=key)
+    wb.close()
+
+
+def write_csv(ds: Dataset, folder: Path) -> None:
+    for name, frame in ds.frames().items():
+        out = frame.map(lambda v: None if _plain(v) is None else (v.isoformat() if isinstance(v, date) else v))
+        out.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+
+
+def write_parquet(ds: Dataset, folder: Path) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise XlprocError("导出 parquet 需要 pyarrow：pip install 'xlproc[parquet]'") from None
+    for name, frame in ds.frames().items():
+        arrays, fields = [], []
+        for col in frame.columns:
+            values = [_plain(v) for v in frame[col]]
+            try:
+                arr = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                arr = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+            arrays.append(arr)
+            fields.append(pa.field(str(col), arr.type))
+        table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+        pq.write_table(table, folder / f"{name}.parquet")
