@@ -122,7 +122,9 @@ def parse_rules(root: Any, path: Path, spec: FormSpec) -> tuple[AcrossRule, ...]
             raise AcrossRuleError(path, rid, f"未知参数 {', '.join(sorted(map(str, unknown)))}")
         severity = node.get("severity", "warning")
         if severity not in SEVERITIES:
-            raise AcrossRuleError(path, rid, "跨部门核对的级别只能是 info 或 warning（其他部门的数据不是本部门能改正的）")
+            raise AcrossRuleError(
+                path, rid, "跨部门核对的级别只能是 info 或 warning（其他部门的数据不是本部门能改正的）"
+            )
         numerator, denominator, scale = _figure(node.get("figure"), path, rid)
         for fid in (numerator, denominator, node.get("note") or ""):
             if fid and fid not in spec.fields:
@@ -165,7 +167,7 @@ def _figure(node: Any, path: Path, rid: str) -> tuple[str, str, Decimal]:
     if isinstance(node, str):
         return node, "", Decimal(1)
     if isinstance(node, dict) and len(node) == 1:
-        (op, args), = node.items()
+        ((op, args),) = node.items()
         if op in ("ratio", "ratio_pct") and isinstance(args, list) and len(args) == 2:
             return str(args[0]), str(args[1]), Decimal(100 if op == "ratio_pct" else 1)
     raise AcrossRuleError(path, rid, "figure 应为字段编号，或 {ratio: [分子, 分母]} / {ratio_pct: [分子, 分母]}")

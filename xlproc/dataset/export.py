@@ -49,7 +49,9 @@ def write_dataset(ds: Dataset, path: Path, fmt: str | None = None) -> Path:
             with _atomic_folder(path) as tmp:
                 (write_csv if fmt == "csv" else write_parquet)(ds, tmp)
     except OSError as exc:
-        raise OutputError(f"无法写入 {path}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行") from exc
+        raise OutputError(
+            f"无法写入 {path}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
+        ) from exc
     return path
 
 

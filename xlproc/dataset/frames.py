@@ -174,7 +174,12 @@ def build_frames(spec: FormSpec, entries: Iterable[FileEntry]) -> Dataset:
         for e in counted:
             for raw in e.record["tables"].get(tid, ()):  # type: ignore[index]
                 trows.append(
-                    [e.department, e.source, int(raw[0]), *(decode(v, k) for v, k in zip(raw[1:], ckinds, strict=False))]
+                    [
+                        e.department,
+                        e.source,
+                        int(raw[0]),
+                        *(decode(v, k) for v, k in zip(raw[1:], ckinds, strict=False)),
+                    ]
                 )
         tables[tid] = pd.DataFrame(trows, columns=["department", "source", "row", *cols], dtype=object)
 

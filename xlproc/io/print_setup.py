@@ -51,6 +51,6 @@ def setup_print(
     ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
     if header_rows is not None:
         ws.repeat_rows(*header_rows)
-    ws.set_header(f"&C&\"宋体,Bold\"&12{_escape(title)}", {"margin": 0.3})
+    ws.set_header(f'&C&"宋体,Bold"&12{_escape(title)}', {"margin": 0.3})
     ws.set_footer("&C第 &P 页 / 共 &N 页", {"margin": 0.3})
     ws.hide_gridlines(0)  # gridlines on screen and on paper: rows stay readable across a page
