@@ -57,6 +57,8 @@ def test_failed_files_duplicates_and_exit_code(tmp_path: Path) -> None:
     write_stub(inbox, "04.xlsx", fail="工作簿已加密，无法读取")
     (inbox / "05.xlsx").write_bytes(b"\x00not json")
     write_stub(inbox, "readme.txt")
+    os.utime(inbox / "01.xlsx", (2_000_000_000, 2_000_000_000))  # 01 is the department's latest workbook
+    os.utime(inbox / "02.xlsx", (1_900_000_000, 1_900_000_000))
     result = process_folder(inbox, outbox, STUB)
     assert [(r.source, r.status) for r in result.results] == [
         ("01.xlsx", "ok"),
@@ -67,28 +69,34 @@ def test_failed_files_duplicates_and_exit_code(tmp_path: Path) -> None:
     ]
     assert result.failed == 2 and result.exit_code == 1
     assert result.duplicates == {"司法局": ["01.xlsx", "02.xlsx"]}
-    assert any("重复报送" in n for n in result.results[0].notes)
+    assert result.superseded == {"02.xlsx": "01.xlsx"}
+    assert any("重复报送" in n and "以最新的本文件为准" in n for n in result.results[0].notes)
+    assert any("已被替代" in n for n in result.results[1].notes)
     assert result.skipped == [("readme.txt", "不是 .xlsx 工作簿")]
     # both duplicates keep their own outputs
     assert sorted(p.name for p in (outbox / "司法局").glob("0*.json")) == ["01_审核结果.json", "02_审核结果.json"]
     wb = openpyxl.load_workbook(outbox / "汇总.xlsx")
     rows = summary_rows(wb)
+    # ranked first (passed only), then by status; the superseded workbook counts nowhere
     assert [(r["部门名称"], r["审核状态"], r["排名"]) for r in rows] == [
-        ("司法局", "重复报送", 2),
-        ("司法局 ", "重复报送", 3),
         ("统计局", "通过", 1),
-        ("（无法读取）", "处理失败", None),
-        ("（无法读取）", "处理失败", None),
+        ("司法局", "待说明", None),
+        ("（无法读取）", "无法读取", None),
+        ("（无法读取）", "无法读取", None),
+        ("司法局 ", "已被替代", None),
+        ("全区合计（2 个部门）", None, None),
     ]
-    assert "工作簿已加密" in rows[3]["备注"] and "重复报送" in rows[0]["备注"]
+    remark = {r["源文件"]: r["备注"] for r in rows[:-1]}
+    assert "工作簿已加密" in remark["04.xlsx"] and "重复报送" in remark["01.xlsx"] and "已被替代" in remark["02.xlsx"]
     failed = [r[:3] for r in wb["失败文件"].iter_rows(min_row=2, values_only=True)]
     assert failed == [
         ("04.xlsx", "处理失败", "工作簿已加密，无法读取"),
         ("05.xlsx", "处理失败", "文件已损坏，无法读取"),
+        ("02.xlsx", "已被替代", "同一部门较新的工作簿 01.xlsx 计入汇总"),
         ("readme.txt", "已跳过", "不是 .xlsx 工作簿"),
     ]
     by_rule = {r[0]: r[2] for r in wb["按规则"].iter_rows(min_row=2, values_only=True)}
-    assert by_rule == {"batch.duplicate_department": 2, "stub.w": 1}
+    assert by_rule == {"stub.w": 1}
 
 
 def test_clean_batch_exits_zero(tmp_path: Path) -> None:
@@ -226,7 +234,7 @@ def test_formula_like_department_text_stays_text(tmp_path: Path) -> None:
 def test_summary_projection_golden(tmp_path: Path, golden) -> None:
     path = write_summary(tmp_path / "汇总.xlsx", _formula_batch(tmp_path))
     projection = summary_projection(path)
-    assert projection["charts"][0]["refs"] == ["汇总!$B$2:$B$4", "汇总!$F$2:$F$4"]  # 部门名称, 换算得分
+    assert projection["charts"][0]["refs"] == ["汇总!$B$2", "汇总!$F$2"]  # 部门名称, 换算得分: only the passed department
     golden("batch/summary_stub.json", projection)
 
 

@@ -76,19 +76,23 @@ def test_batch_samples_with_broken_files(inbox_copy: Path, tmp_path: Path, golde
     run = CliRunner().invoke(app, ["batch", str(inbox_copy), "-o", str(outbox), "--jobs", "2"])
     assert run.exit_code == 1, run.output
     wb = openpyxl.load_workbook(outbox / "汇总.xlsx")
-    rows = {r["源文件"]: r for r in summary_rows(wb)}
-    assert rows["90_损坏.xlsx"]["审核状态"] == "处理失败" and "损坏" in rows["90_损坏.xlsx"]["备注"]
-    assert rows["91_加密.xlsx"]["审核状态"] == "处理失败" and "加密" in rows["91_加密.xlsx"]["备注"]
-    assert rows["92_旧版本.xlsx"]["审核状态"] == "处理失败" and "版本" in rows["92_旧版本.xlsx"]["备注"]
-    dup = [name for name, r in rows.items() if "重复报送" in (r["备注"] or "")]
-    assert dup == [_sample("司法局").name, "93_司法局重报.xlsx"]
-    ok = [name for name, r in rows.items() if r["审核状态"] != "处理失败"]
+    rows = {r["源文件"]: r for r in summary_rows(wb) if r["源文件"]}
+    assert rows["90_损坏.xlsx"]["审核状态"] == "无法读取" and "损坏" in rows["90_损坏.xlsx"]["备注"]
+    assert rows["91_加密.xlsx"]["审核状态"] == "无法读取" and "加密" in rows["91_加密.xlsx"]["备注"]
+    assert rows["92_旧版本.xlsx"]["审核状态"] == "无法读取" and "版本" in rows["92_旧版本.xlsx"]["备注"]
+    # the re-filed copy is the newer file: it counts, the earlier one is superseded
+    assert rows["93_司法局重报.xlsx"]["审核状态"] == "通过" and "重复报送" in rows["93_司法局重报.xlsx"]["备注"]
+    assert rows[_sample("司法局").name]["审核状态"] == "已被替代" and rows[_sample("司法局").name]["排名"] is None
+    ok = [name for name, r in rows.items() if r["审核状态"] != "无法读取"]
     assert set(ok) == {p.name for p in INBOX.glob("*.xlsx") if _readable(p)} | {"93_司法局重报.xlsx"}
     for name in ok:
         r = rows[name]
         assert r["版本"] == "2023.1"
         dept_dir = outbox / r["审核结果文件"].split("、")[0].split("/")[0]
         assert dept_dir.is_dir()
+    # no department with an open mandatory finding (or a warning without 说明) has a rank
+    for r in rows.values():
+        assert (r["排名"] is not None) == (r["审核状态"] == "通过"), r
     skipped = [row[:2] for row in wb["失败文件"].iter_rows(min_row=2, values_only=True)]
     assert ("说明.docx", "已跳过") in skipped
     golden("batch/summary_samples.json", summary_projection(outbox / "汇总.xlsx"))
@@ -210,7 +214,11 @@ def test_department_answer_starting_with_equals_reaches_summary_as_text(tmp_path
     summary = openpyxl.load_workbook(second.summary_path)
     cells = [row[7] for row in summary["审核问题"].iter_rows(min_row=2) if row[7].value]
     assert [(c.value, c.data_type) for c in cells] == [(answer, "s")]
+<<<<<<< HEAD
     assert summary_rows(summary)[0]["已说明提示"] == 1
+=======
+    assert summary["汇总"]["M2"].value == 1  # 已说明提示
+>>>>>>> 0790c4e (汇总 ranks only what passed: statuses (有错误/待说明/未填报/无法读取/已被替代/未报送), latest duplicate counts, district totals from the dataset frames, 全区合计 sheet, sorted score chart, print setup; batch gathers dataset records from workers, writes 全区数据.xlsx; --roster)
 
 
 def test_missing_inbox_cannot_run(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError, XlprocError
 from ..form.packs import SummaryFigure, default_pack, installed_packs, load_pack
@@ -47,6 +48,7 @@ from .executors import (
 from .state import BatchState
 
 SUMMARY_NAME = SUMMARY_NAMES[0]
+DATASET_NAME = "全区数据.xlsx"
 
 __all__ = ["SUMMARY_NAME", "BatchOptions", "BatchResult", "FileResult", "ProgressEvent", "process_folder"]
 
@@ -62,6 +64,8 @@ class BatchOptions:
     pipeline: PipelineOptions = field(default_factory=PipelineOptions)
     chunk_size: int | None = None  # files per task; None = chosen from the batch size
     summary: bool = True  # write OUTBOX/汇总.xlsx
+    dataset: bool = True  # and OUTBOX/全区数据.xlsx beside it (the district dataset)
+    roster: Path | None = None  # departments expected to file (.xlsx / .csv): 未报送 rows in the summary
     # Replaces the per-file task (tests, benchmarks): fn(path, outbox, WorkerTask, sha256) -> FileResult.
     task: Callable[..., FileResult] | None = None
 
@@ -76,6 +80,10 @@ class BatchResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # department → sources
     previous_errors: list[tuple[str, str]] = field(default_factory=list)
+    superseded: dict[str, str] = field(default_factory=dict)  # earlier workbook → the one that replaces it
+    dataset_path: Path | None = None
+    dataset: Any = None  # xlproc.dataset.Dataset gathered from the workers' records
+    roster: list[str] | None = None  # departments expected to file
     summary_path: Path | None = None
     elapsed_s: float = 0.0
     figures: list[SummaryFigure] = field(default_factory=list)  # the summary columns of the packs used
@@ -134,6 +142,7 @@ class BatchResult:
             "inbox": str(self.inbox),
             "outbox": str(self.outbox),
             "summary": str(self.summary_path) if self.summary_path else None,
+            "dataset": str(self.dataset_path) if self.dataset_path else None,
             "counts": {
                 "files": self.files,
                 "processed": self.processed,
@@ -146,9 +155,11 @@ class BatchResult:
                 "duplicate_departments": len(self.duplicates),
             },
             "exit_code": self.exit_code,
-            "results": [r.to_dict() for r in self.results],
+            "results": [{k: v for k, v in r.to_dict().items() if k != "record"} for r in self.results],
             "skipped": [{"source": s, "reason": why} for s, why in self.skipped],
             "duplicates": self.duplicates,
+            "superseded": self.superseded,
+            "across": list(self.dataset.across) if self.dataset is not None else [],
         }
 
 
@@ -199,21 +210,46 @@ def _index_previous(folder: Path, executor, jobs: int, on_progress) -> tuple[dic
     return index, problems
 
 
-def _flag_duplicates(results: dict[str, FileResult]) -> dict[str, list[str]]:
+def _flag_duplicates(results: dict[str, FileResult], sources: dict[str, Source]) -> tuple[dict, dict[str, str]]:
+    """Departments that filed more than once: the latest workbook counts, earlier ones are superseded.
+
+    One department's workbooks of two editions are not duplicates. Returns (department →
+    its workbooks, superseded source → the source that replaces it).
+    """
+    from ..dataset.latest import superseded
+
+    def mtime(name: str) -> float:
+        try:
+            return sources[name].path.stat().st_mtime
+        except (KeyError, OSError):
+            return 0.0
+
+    items = [
+        (name, f"{department_key(r.department)}|{r.pack}", mtime(name))
+        for name, r in sorted(results.items())
+        if r.ok and r.department
+    ]
+    replaced = superseded(items)
     groups: dict[str, list[str]] = defaultdict(list)
-    for name, r in sorted(results.items()):
-        if r.ok and r.department:  # one department's workbooks of two editions are not duplicates
-            groups[f"{department_key(r.department)}|{r.pack}"].append(name)
+    for name, key, _when in items:
+        groups[key].append(name)
     duplicates = {}
     for names in groups.values():
         if len(names) < 2:
             continue
         dept = results[names[0]].department
         duplicates[dept] = names
-        note = f"重复报送：部门“{dept}”共有 {len(names)} 份工作簿（{'、'.join(names)}），请确认以哪一份为准"
+        kept = next(n for n in names if n not in replaced)
+        earlier = "、".join(n for n in names if n != kept)
+        results[kept] = with_notes(
+            results[kept], f"重复报送：部门“{dept}”共有 {len(names)} 份工作簿，以最新的本文件为准，{earlier} 已被替代"
+        )
         for name in names:
-            results[name] = with_notes(results[name], note)
-    return duplicates
+            if name != kept:
+                results[name] = with_notes(
+                    results[name], f"已被替代：部门“{dept}”另有较新的工作簿 {kept}，以该文件为准，本文件不计入汇总"
+                )
+    return duplicates, replaced
 
 
 def _mark_outbox(outbox: Path) -> None:
@@ -279,6 +315,11 @@ def _process(
     on_progress: Callable[[ProgressEvent], None] | None,
     t0: float,
 ) -> BatchResult:
+    roster = None
+    if options.roster is not None:
+        from .gather import read_roster
+
+        roster = read_roster(Path(options.roster))  # a bad roster stops the batch before any file
     sweep_temporaries(outbox)
     _mark_outbox(outbox)
     found: Discovery = discover(inbox, exclude=(outbox,))
@@ -345,7 +386,8 @@ def _process(
         raise
     finally:
         executor.close()
-    duplicates = _flag_duplicates(results)
+    by_source = {s.name: s for s in found.sources}
+    duplicates, replaced = _flag_duplicates(results, by_source)
     ordered = [results[s.name] for s in found.sources if s.name in results]
     batch = BatchResult(
         inbox=inbox,
@@ -355,10 +397,18 @@ def _process(
         duplicates=duplicates,
         previous_errors=previous_errors,
         figures=summary_figures(ordered, options.pipeline.packs),
+        superseded=replaced,
     )
     if options.summary:
+        from .gather import gather_dataset
         from .summary import write_summary
 
+        batch.dataset = gather_dataset(batch, options.pipeline, task=options.task is not None)
+        batch.roster = roster
         batch.summary_path = write_summary(outbox / SUMMARY_NAME, batch)
+        if options.dataset and batch.dataset is not None:
+            from ..dataset.export import write_dataset
+
+            batch.dataset_path = write_dataset(batch.dataset, outbox / DATASET_NAME)
     batch.elapsed_s = time.perf_counter() - t0
     return batch

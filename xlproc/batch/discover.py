@@ -37,7 +37,7 @@ RETURNED_SUFFIXES = ("_审核意见", "_审核")
 # A folder holding one of these was written by xlproc (batch/state.py's manifest, the outbox marker).
 OUTBOX_MARKER = ".xlproc-outbox"
 OUTBOX_MARKERS = (OUTBOX_MARKER, ".xlproc-manifest.json")
-SUMMARY_NAMES = ("汇总.xlsx",)  # batch/__init__.py's SUMMARY_NAME
+SUMMARY_NAMES = ("汇总.xlsx", "全区数据.xlsx")  # batch/__init__.py's SUMMARY_NAME and DATASET_NAME
 # Other files a batch, ``annotate`` or ``report`` writes (never submissions, never listed).
 OUTPUT_ENDINGS = ("_审核结果.json", "_自评报告.docx", "_自评报告.pdf")
 DRAFT_MARK = "_草稿"
@@ -99,7 +99,7 @@ def own_output(name: str, siblings: set[str]) -> str | None:
     if not lower.endswith(".xlsx"):
         return None
     if name in SUMMARY_NAMES:
-        return "本程序生成的汇总表，不是部门报送的工作簿"
+        return "本程序生成的汇总表或全区数据，不是部门报送的工作簿"
     stem = name[: -len(".xlsx")]
     if DRAFT_MARK in stem:
         return "本程序生成的草稿，不是部门报送的工作簿"

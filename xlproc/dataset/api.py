@@ -17,10 +17,9 @@ from typing import Any
 
 from ..errors import XlprocError
 from ..pipeline import compact_finding, department_key
-from .across import load_rules, locate_fields, previous_fields, run_across
+from .across import load_rules, run_across
 from .frames import Dataset, FileEntry, build_frames
 from .latest import superseded
-from .record import figures_of, make_record
 
 
 def _workbooks(paths: Path | str | Iterable[Path | str]) -> list[tuple[Path, str]]:
@@ -47,57 +46,79 @@ def dataset(
     paths: Path | str | Iterable[Path | str],
     previous: Path | str | Iterable[Path | str] | None = None,
     *,
-    spec_path: str | None = None,
+    packs: Iterable[Path | str] = (),
     rules_path: str | None = None,
 ) -> Dataset:
     """Read, check and gather workbooks (a folder, a file, or several) into a ``Dataset``.
 
-    ``previous``: last year's workbooks (a folder or files), matched by department name,
-    for the cross-year rules of each file and the year-on-year checks across departments.
-    An unreadable workbook is a row of ``meta`` with its reason, never an exception.
+    ``previous``: last year's workbooks (a folder or files), matched by department (and
+    year), for the cross-year rules of each file and the year-on-year checks across
+    departments. ``packs``: extra form-pack folders (``--pack``); ``rules_path`` replaces
+    the packs' rules.yaml. An unreadable workbook is a row of ``meta`` with its reason,
+    never an exception.
     """
-    from ..pipeline import Pipeline, PipelineOptions, check_workbook
+    from ..pipeline import Pipeline, PipelineOptions
+    from ..pipeline.check import previous_keys, year_of
+    from ..pipeline.task import dataset_record
+    from ..reading.package import load_input
     from ..reading.workbook import read_workbook
 
-    pipe = Pipeline.build(PipelineOptions(spec_path=spec_path, rules_path=rules_path, annotate=False, report=False))
-    rules = load_rules(Path(pipe.catalogue.path), pipe.spec)
-    locate, prev_keep = locate_fields(rules), previous_fields(rules)
-    prev_index: dict[str, Any] = {}
+    options = PipelineOptions(packs=tuple(str(p) for p in packs), rules_path=rules_path, annotate=False, report=False)
+    pipe = Pipeline.build(options)
+    prev_index: dict[str, Path] = {}
     if previous is not None:
         for p, _name in _workbooks(previous):
             try:
-                sub = read_workbook(p)
+                sub = read_workbook(p, packs=pipe.packs)
             except XlprocError:
                 continue
-            prev_index.setdefault(department_key(sub.department), sub)
+            for key in previous_keys(sub.department, year_of(sub)):
+                prev_index.setdefault(key, p)
     entries: list[FileEntry] = []
     times: list[tuple[str, str, float]] = []
+    editions: list[Any] = []
     for path, source in _workbooks(paths):
         try:
-            data = path.read_bytes()
-            sha = hashlib.sha256(data).hexdigest()
+            data = load_input(path)
             mtime = path.stat().st_mtime
-        except OSError as exc:
-            entries.append(FileEntry(source, ok=False, error=f"无法读取文件：{exc.strerror or exc}"))
+        except (XlprocError, OSError) as exc:
+            entries.append(FileEntry(source, ok=False, error=getattr(exc, "reason", None) or str(exc)))
             continue
+        sha = hashlib.sha256(data).hexdigest()
         try:
-            sub, report, _used, _note = check_workbook(path, pipe.catalogue, prev_index or None, data)
+            outcome = pipe.check(data, prev_index or None, source=str(path))
         except XlprocError as exc:
             entries.append(FileEntry(source, sha256=sha, ok=False, error=getattr(exc, "reason", None) or str(exc)))
             continue
-        prev = prev_index.get(department_key(sub.department))
+        record = dataset_record(outcome, pipe)
         entries.append(
             FileEntry(
                 source,
-                department=sub.department,
+                department=outcome.department,
                 sha256=sha,
-                record=make_record(sub, read_at=now_iso(), locate=locate),
-                findings=tuple(compact_finding(f) for f in report.findings),
-                previous=figures_of(prev, prev_keep) if prev is not None else None,
+                record=record,
+                findings=tuple(compact_finding(f) for f in outcome.report.findings),
+                previous=record.get("previous"),
             )
         )
-        times.append((source, sub.department, mtime))
-    return assemble(pipe.spec, entries, rules, superseded(times))
+        times.append((source, f"{department_key(outcome.department)}|{outcome.pack.id}", mtime))
+        editions.append(outcome.pack)
+    pack = main_pack(editions, pipe)
+    rules = load_rules(Path(pipe.catalogue(pack).path), pack.spec)
+    return assemble(pack.spec, entries, rules, superseded(times))
+
+
+def main_pack(packs: list[Any], pipeline: Any) -> Any:
+    """The edition most workbooks were filed in (its form gives the frames' columns)."""
+    from collections import Counter
+
+    from ..form.packs import default_pack
+
+    if packs:
+        counts = Counter(p.id for p in packs)
+        best = max(counts.values())
+        return next(p for p in packs if counts[p.id] == best)
+    return pipeline.packs[0] if pipeline.packs else default_pack()
 
 
 def assemble(spec: Any, entries: list[FileEntry], rules: tuple = (), replaced: dict[str, str] | None = None) -> Dataset:

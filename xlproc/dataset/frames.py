@@ -141,7 +141,7 @@ class Dataset:
 
 def field_labels(spec: FormSpec) -> dict[str, str]:
     """Field id → a unique Chinese column label ("sheet·label" where a label repeats)."""
-    count: dict[str, int] = {}
+    count: dict[str, int] = dict.fromkeys(BASE_LABELS.values(), 1)  # never the same as 部门名称 / 源文件 …
     for f in spec.fields.values():
         count[f.label] = count.get(f.label, 0) + 1
     out = {}

@@ -143,6 +143,7 @@ class FileResult:
     cached: bool = False  # outputs of an earlier run reused, file unchanged
     worker: str = ""  # pid of the process that made it
     peak_rss_kb: int = 0  # that process's peak resident set size so far
+    record: dict[str, Any] | None = None  # the district dataset's compact record (xlproc.dataset.record)
 
     @property
     def ok(self) -> bool:
@@ -321,6 +322,7 @@ def process_file(
             notes=outcome.notes,
             worker=pid,
             peak_rss_kb=rss,
+            record=dataset_record(outcome, pipeline),
         )
     except XlprocError as exc:
         reason = getattr(exc, "reason", None) or str(exc)
@@ -343,6 +345,27 @@ def process_file(
         return failed_result(
             source, f"处理时发生意外错误：{type(exc).__name__}: {exc}{at}", sha, (time.perf_counter() - t0) * 1000
         )
+
+
+def dataset_record(outcome: CheckOutcome, pipeline: Pipeline) -> dict[str, Any]:
+    """The compact record the batch gathers into the district dataset (no second read).
+
+    Holds last year's figures that the year-on-year checks across departments compare,
+    from the previous workbook this check already read (mapped to this edition's ids).
+    """
+    from datetime import UTC, datetime
+
+    from ..dataset.across import load_rules, locate_fields, previous_fields
+    from ..dataset.record import figures_of, make_record
+
+    rules = load_rules(Path(pipeline.catalogue(outcome.pack).path), outcome.pack.spec)
+    record = make_record(
+        outcome.submission, read_at=datetime.now(UTC).isoformat(timespec="seconds"), locate=locate_fields(rules)
+    )
+    keep = previous_fields(rules)
+    if outcome.previous is not None and keep:
+        record["previous"] = figures_of(outcome.previous.submission, keep)
+    return record
 
 
 @functools.lru_cache(maxsize=4)

@@ -35,8 +35,12 @@ def batch(
     template_file: Annotated[
         Path | None, typer.Option("--template", help="报告模板 .docx，替代各表单包的 report.docx")
     ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option("--roster", help="部门名单（.xlsx 或 .csv，“部门名称”列或第一列）：汇总表列出未报送的部门"),
+    ] = None,
 ) -> None:
-    """批量处理收件目录中的全部自评表：生成批注工作簿、自评报告、审核结果和 汇总.xlsx。
+    """批量处理收件目录中的全部自评表：生成批注工作簿、自评报告、审核结果、汇总.xlsx 和 全区数据.xlsx。
 
     输出目录可以放在收件目录里面：本程序写出的文件（输出目录、汇总.xlsx、_审核.xlsx 等）不会被当作报送文件再次读取。
     退出码：0 全部通过；1 有文件处理失败、有强制性审核错误或有部门重复报送；2 无法运行。
@@ -54,7 +58,9 @@ def batch(
         rules_path=str(rules.resolve()) if rules else None,
         report_template=str(template_file.resolve()) if template_file else None,
     )
-    options = BatchOptions(jobs=jobs, previous=previous, force=force, scheduler=scheduler, pipeline=pipeline)
+    options = BatchOptions(
+        jobs=jobs, previous=previous, force=force, scheduler=scheduler, pipeline=pipeline, roster=roster
+    )
     try:
         if format == "json":
             result = process_folder(inbox, output, options)
@@ -77,6 +83,8 @@ def batch(
         out.print(f"已跳过  {escape(name)}：{escape(why)}")
     if result.summary_path:
         out.print(f"汇总表：{escape(str(result.summary_path))}")
+    if result.dataset_path:
+        out.print(f"全区数据：{escape(str(result.dataset_path))}")
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
