@@ -23,7 +23,7 @@ from .book import Book
 from .comments import CommentsPart, Note
 from .package import Package, UnsupportedPackageError
 from .previous import strip_previous
-from .results_sheet import RESULTS_SHEET, STATE_SHEET, results_sheet_xml, state_sheet_xml
+from .results_sheet import HEADER_ROW, RESULTS_SHEET, STATE_SHEET, results_sheet_xml, state_sheet_xml
 from .sheet import SheetXml
 from .styles import ERROR_FILL, WARNING_FILL, Styles
 
@@ -219,6 +219,7 @@ def annotate_bytes(src: Path, report: CheckReport, *, data: bytes | None = None)
 
     name = _free_sheet_name(book, RESULTS_SHEET)  # a department sheet of that name stays
     results = book.add_sheet(name, results_sheet_xml(report, styles, linkable))
+    book.set_print_titles(results, HEADER_ROW, HEADER_ROW)  # the column headings on every printed page
     state = {"version": 1, "results_sheet": name, "cells": cell_records, "merged": merged_records}
     book.add_sheet(STATE_SHEET, state_sheet_xml(state), state="veryHidden")
     styles.save()

@@ -120,6 +120,32 @@ class Book:
         self._by_name.setdefault(name, entry)
         return entry
 
+    def set_print_titles(self, entry: SheetEntry, first_row: int, last_row: int) -> None:
+        """Repeat rows ``first_row``..``last_row`` (1-based) at the top of every printed page of ``entry``.
+
+        Adds the sheet-local defined name ``_xlnm.Print_Titles`` (removed with the sheet
+        by ``remove_sheet``, like any name scoped to it).
+        """
+        index = self.sheets.index(entry)
+        p = self.prefix
+        sheet = "'" + entry.name.replace("'", "''") + "'"
+        name = (
+            f'<{p}definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+            f"{escape(sheet)}!${first_row}:${last_row}</{p}definedName>"
+        )
+        wb = self.xml
+        close = wb.find(f"</{p}definedNames>")
+        if close >= 0:
+            wb = wb[:close] + name + wb[close:]
+        else:
+            at = max(wb.find(f"</{p}sheets>") + len(f"</{p}sheets>"), 0)
+            ext = wb.find(f"</{p}externalReferences>")
+            if ext >= 0:
+                at = ext + len(f"</{p}externalReferences>")
+            wb = wb[:at] + f"<{p}definedNames>{name}</{p}definedNames>" + wb[at:]
+        self.pkg.write_text(self.part, wb)
+        self.reload()
+
     def remove_sheet(self, entry: SheetEntry) -> None:
         """Remove a sheet we added: its part, relationships, names scoped to it."""
         index = self.sheets.index(entry)

@@ -249,6 +249,8 @@ def results_sheet_xml(report: CheckReport, styles: Styles, linkable: set[tuple[s
         f"{hyperlinks}"
         '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        '<headerFooter><oddHeader>&amp;C&amp;"宋体,Bold"&amp;12审核结果</oddHeader>'
+        "<oddFooter>&amp;C第 &amp;P 页 / 共 &amp;N 页</oddFooter></headerFooter>"
         "</worksheet>"
     )
 

@@ -20,6 +20,7 @@ from ..form.layout import VALUE_COL, Layout, build_layout, col_letter
 from ..form.ops import op_formula
 from ..form.spec import Block, ColumnSpec, FieldSpec, FormSpec, SheetSpec, default_spec
 from ..io.atomic import atomic_path
+from ..io.print_setup import setup_print
 
 META_SHEET = "_form"
 INSTRUCTIONS_SHEET = "填表说明"
@@ -260,6 +261,16 @@ def _write_sheet(w: _Writer, sheet: SheetSpec, prefill: dict, tables: dict) -> N
             _write_table(w, ws, sheet, block, tables.get(block.id, []))
     ws.freeze_panes(3, 1)
     ws.protect("", PROTECT_OPTIONS)
+    # Printed: A4, one page wide (landscape when the sheet's grids/tables are wide), the
+    # title and unit rows repeated, the form's title in the header, page numbers below.
+    last_col = max(
+        [3]
+        + [len(b.grid_columns) for b in sheet.blocks if b.kind == "grid"]
+        + [len(b.table.columns) for b in sheet.blocks if b.kind == "table" and b.table is not None]
+    )
+    widths = [34, 18, 18, 30, 18, 18, 18, 18]
+    width = sum(widths[: last_col + 1]) + 18 * max(0, last_col + 1 - len(widths))
+    setup_print(ws, f"{w.spec.title}：{sheet.name}", header_rows=(0, 1), width=width)
 
 
 def _write_meta(w: _Writer) -> None:
@@ -292,6 +303,7 @@ def _write_instructions(w: _Writer, year: int | None, department: str | None) ->
     ws.write_string(len(lines) + 2, 0, "示例：黄色单元格为填报项", w.fmt(bg_color=INPUT_FILL))
     ws.write_string(len(lines) + 3, 0, "示例：蓝色单元格为自动计算项（勿填）", w.fmt(bg_color=FORMULA_FILL))
     ws.protect("", PROTECT_OPTIONS)
+    setup_print(ws, f"{w.spec.title}：{INSTRUCTIONS_SHEET}", header_rows=None, landscape=False)
     ws.activate()
 
 

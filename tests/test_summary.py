@@ -1,0 +1,174 @@
+"""汇总.xlsx ranks only what passed (issue 13.3): statuses, duplicates, blank forms, roster, totals, print setup."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlproc.batch import BatchOptions, process_folder
+from xlproc.pipeline import PipelineOptions
+from xlproc.template.build import write_template
+
+ROOT = Path(__file__).resolve().parent.parent
+INBOX = ROOT / "samples" / "inbox"
+COLS = {"dept": 1, "status": 2, "rank": 3, "score": 4, "errors": 10, "open": 11, "remark": 14, "source": 15}
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory) -> tuple[Path, object]:
+    tmp = tmp_path_factory.mktemp("summary")
+    inbox = tmp / "inbox"
+    shutil.copytree(INBOX, inbox)
+    # the 司法局 files again, later: this one counts, the sample is superseded
+    shutil.copy(inbox / "02_示例区司法局.xlsx", inbox / "12_司法局重报.xlsx")
+    os.utime(inbox / "02_示例区司法局.xlsx", (1_700_000_000, 1_700_000_000))
+    write_template(inbox / "20_空白表.xlsx", department="示例区空白局")  # a blank form, only the name
+    (inbox / "30_损坏.xlsx").write_bytes(b"PK\x03\x04 broken")
+    roster = tmp / "名单.csv"
+    names = ["示例区司法局", "示例区统计局", "示例区教育局", "示例区卫生健康局"]
+    roster.write_text("部门名称\n" + "\n".join(names) + "\n", encoding="utf-8-sig")
+    opts = BatchOptions(jobs=0, roster=roster, pipeline=PipelineOptions(report=False))
+    batch = process_folder(inbox, tmp / "out", opts)
+    return batch.summary_path, batch
+
+
+def _rows(path: Path) -> list[tuple]:
+    ws = openpyxl.load_workbook(path)["汇总"]
+    return [r for r in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def test_only_departments_that_passed_are_ranked(summary) -> None:
+    path, _batch = summary
+    rows = _rows(path)
+    by_source = {r[COLS["source"]]: r for r in rows if r[COLS["source"]]}
+    for r in rows[:-1]:
+        status, rank = r[COLS["status"]], r[COLS["rank"]]
+        assert (rank is not None) == (status == "通过"), r
+        if r[COLS["errors"]]:
+            assert status in ("有错误", "未填报") and rank is None
+    ranked = [r for r in rows if r[COLS["rank"]] is not None]
+    assert [r[COLS["rank"]] for r in ranked] == list(range(1, len(ranked) + 1))
+    scores = [r[COLS["score"]] for r in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert by_source["12_司法局重报.xlsx"][COLS["status"]] == "通过"
+    assert by_source["12_司法局重报.xlsx"][COLS["rank"]] == 1
+    assert by_source["02_示例区司法局.xlsx"][COLS["status"]] == "已被替代"
+    assert "12_司法局重报.xlsx" in by_source["02_示例区司法局.xlsx"][COLS["remark"]]
+    assert by_source["20_空白表.xlsx"][COLS["status"]] == "未填报"
+    assert by_source["30_损坏.xlsx"][COLS["status"]] == "无法读取"
+    to_explain = [r for r in rows[:-1] if r[COLS["open"]] and not r[COLS["errors"]]]
+    assert to_explain and all(r[COLS["status"]] == "待说明" and r[COLS["rank"]] is None for r in to_explain)
+    missing = [r for r in rows if r[COLS["status"]] == "未报送"]
+    assert [r[COLS["dept"]] for r in missing] == ["示例区教育局"]
+    # order: ranked, then 待说明, 有错误, 未填报, 无法读取, 已被替代, 未报送, then the totals row
+    order = ["通过", "待说明", "有错误", "未填报", "无法读取", "已被替代", "未报送"]
+    statuses = [r[COLS["status"]] for r in rows[:-1]]
+    assert statuses == sorted(statuses, key=order.index)
+
+
+def test_district_totals_row_counts_each_department_once(summary) -> None:
+    path, batch = summary
+    rows = _rows(path)
+    header = [c.value for c in openpyxl.load_workbook(path)["汇总"][1]]
+    total = rows[-1]
+    counted = batch.dataset.fields
+    assert total[COLS["dept"]] == f"全区合计（{len(counted)} 个部门）" == "全区合计（8 个部门）"
+    income = sum((v for v in counted["budget_income_total"] if v is not None), Decimal(0))
+    assert total[header.index("收入合计（万元）")] == float(income)
+    # the superseded duplicate is not in the total: 7 samples + the blank form, 司法局 once
+    sifa = Decimal("627.60")
+    assert list(counted["department"]).count("示例区司法局") == 1
+    assert income == Decimal("10850.58") and sifa in set(counted["budget_income_total"])
+
+
+def test_statuses_are_highlighted_and_every_sheet_prints(summary) -> None:
+    path, _batch = summary
+    wb = openpyxl.load_workbook(path)
+    ws = wb["汇总"]
+    fills = {}
+    for row in ws.iter_rows(min_row=2):
+        cell = row[COLS["status"]]
+        if cell.value:
+            fills.setdefault(cell.value, cell.fill.fgColor.rgb)
+    assert len(set(fills.values())) == len(fills) >= 6  # one distinct fill per status
+    assert fills["通过"] == "FFC6EFCE" and fills["有错误"] == "FFFFC7CE"
+    assert ws.conditional_formatting  # a status typed over recolours
+    for name in wb.sheetnames:
+        sheet = wb[name]
+        if name == "得分图":
+            continue
+        assert sheet.page_setup.paperSize == 9, name
+        # fitToWidth absent means 1 (the OOXML default): one page wide
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and (sheet.page_setup.fitToWidth or 1) == 1, name
+        assert sheet.page_setup.fitToHeight == 0, name
+        assert "第 &P 页 / 共 &N 页" in sheet.oddFooter.center.text, name
+        assert "部门整体绩效自评审核汇总" in sheet.oddHeader.center.text, name
+        if name != "全区合计":
+            assert sheet.print_title_rows == "$1:$1", name
+    assert ws.page_setup.orientation == "landscape"
+    assert wb["全区合计"].page_setup.orientation == "portrait"
+
+
+def test_chart_is_sorted_with_an_axis_that_shows_the_spread(summary) -> None:
+    import re
+    import zipfile
+
+    path, _batch = summary
+    with zipfile.ZipFile(path) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    refs = re.findall(r"<c:f>([^<]*)</c:f>", chart)
+    ranked = [r for r in _rows(path) if r[COLS["rank"]] is not None]
+    assert refs == [f"汇总!$B$2:$B${1 + len(ranked)}", f"汇总!$E$2:$E${1 + len(ranked)}"] or refs == [
+        "汇总!$B$2",
+        "汇总!$E$2",
+    ]
+    low = min(r[COLS["score"]] for r in ranked)
+    axis_min = float(re.search(r'<c:min val="([\d.]+)"/>', chart).group(1))
+    assert 0 < axis_min <= low and low - axis_min <= 10
+
+
+def test_template_and_results_sheet_print_setup(tmp_path: Path) -> None:
+    from xlproc.annotate import annotate_workbook
+    from xlproc.pipeline import check_workbook
+    from xlproc.rules import load_catalogue
+
+    tpl = write_template(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(tpl)
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        assert ws.page_setup.paperSize == 9 and (ws.page_setup.fitToWidth or 1) == 1, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, ws.title
+        assert "第 &P 页 / 共 &N 页" in ws.oddFooter.center.text, ws.title
+    assert wb["收支预算"].print_title_rows == "$1:$2"
+    assert wb["基本情况"].page_setup.orientation == "landscape"  # label, input, unit, hint: wide
+    src = INBOX / "02_示例区司法局.xlsx"
+    _sub, report, *_ = check_workbook(src, load_catalogue())
+    out = annotate_workbook(src, report, tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(out)["审核结果"]
+    assert ws.print_title_rows == "$2:$2"
+    assert (ws.page_setup.orientation, ws.page_setup.fitToWidth) == ("landscape", 1)
+    assert ws.oddHeader.center.text == "审核结果" and "第 &P 页" in ws.oddFooter.center.text
+
+
+@pytest.mark.libreoffice
+def test_summary_prints_in_few_pages(soffice: str, summary, tmp_path: Path) -> None:
+    path, _batch = summary
+    subprocess.run(
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "汇总.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages <= 10
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "部门整体绩效自评审核汇总" in first and "全区合计（8 个部门）" in first and "第 1 页 / 共" in first
