@@ -36,21 +36,22 @@ from xlproc.dataset.across import load_rules  # noqa: E402
 from xlproc.dataset.api import assemble  # noqa: E402
 from xlproc.dataset.export import write_dataset  # noqa: E402
 from xlproc.dataset.frames import FileEntry  # noqa: E402
-from xlproc.dataset.record import make_record  # noqa: E402
-from xlproc.pipeline import Pipeline, PipelineOptions, check_workbook, compact_finding  # noqa: E402
+from xlproc.pipeline import Pipeline, PipelineOptions, compact_finding  # noqa: E402
+from xlproc.pipeline.task import dataset_record  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "_work" / "dataset"
 INBOX = ROOT / "samples" / "inbox"
 
 
-def _records(n: int) -> tuple[object, list[FileEntry]]:
+def _records(n: int) -> tuple[object, list[FileEntry], tuple]:
     pipe = Pipeline.build(PipelineOptions(annotate=False, report=False))
-    rules = load_rules(Path(pipe.catalogue.path), pipe.spec)
     base = []
     for path in sorted(INBOX.glob("*.xlsx")):
-        sub, report, _u, _n = check_workbook(path, pipe.catalogue)
-        rec = make_record(sub, read_at="2024-01-01T00:00:00+00:00", locate=tuple(r.numerator for r in rules))
-        base.append((sub.department, rec, tuple(compact_finding(f) for f in report.findings)))
+        outcome = pipe.check(path.read_bytes(), source=str(path))
+        rec = dataset_record(outcome, pipe)
+        base.append((outcome.department, rec, tuple(compact_finding(f) for f in outcome.report.findings)))
+    pack = outcome.pack
+    rules = load_rules(Path(pipe.catalogue(pack).path), pack.spec)
     rnd = random.Random(7)
     entries = []
     for i in range(n):
@@ -71,7 +72,7 @@ def _records(n: int) -> tuple[object, list[FileEntry]]:
                 findings=findings,
             )
         )
-    return pipe.spec, entries, rules
+    return pack.spec, entries, rules
 
 
 def _naive_per_file(sample: int) -> float:

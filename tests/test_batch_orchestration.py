@@ -234,7 +234,10 @@ def test_formula_like_department_text_stays_text(tmp_path: Path) -> None:
 def test_summary_projection_golden(tmp_path: Path, golden) -> None:
     path = write_summary(tmp_path / "汇总.xlsx", _formula_batch(tmp_path))
     projection = summary_projection(path)
-    assert projection["charts"][0]["refs"] == ["汇总!$B$2", "汇总!$F$2"]  # 部门名称, 换算得分: only the passed department
+    assert projection["charts"][0]["refs"] == [
+        "汇总!$B$2",
+        "汇总!$F$2",
+    ]  # 部门名称, 换算得分: only the passed department
     golden("batch/summary_stub.json", projection)
 
 

@@ -214,11 +214,7 @@ def test_department_answer_starting_with_equals_reaches_summary_as_text(tmp_path
     summary = openpyxl.load_workbook(second.summary_path)
     cells = [row[7] for row in summary["审核问题"].iter_rows(min_row=2) if row[7].value]
     assert [(c.value, c.data_type) for c in cells] == [(answer, "s")]
-<<<<<<< HEAD
     assert summary_rows(summary)[0]["已说明提示"] == 1
-=======
-    assert summary["汇总"]["M2"].value == 1  # 已说明提示
->>>>>>> 0790c4e (汇总 ranks only what passed: statuses (有错误/待说明/未填报/无法读取/已被替代/未报送), latest duplicate counts, district totals from the dataset frames, 全区合计 sheet, sorted score chart, print setup; batch gathers dataset records from workers, writes 全区数据.xlsx; --roster)
 
 
 def test_missing_inbox_cannot_run(tmp_path: Path) -> None:
