@@ -15,17 +15,18 @@ import re
 
 from .a1 import col_number
 
-_FAST = re.compile(rb'R="(?:[A-Z]{2}|[A-Z]?\d{5})')
-# One pass folds every legal spelling of an attribute onto r="…": case, quotes, blanks.
-_FOLD = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz'", b'ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
-_BLANKS = b" \t\r\n"
+# One translate folds every legal spelling of the attribute (quotes, any blank) onto
+# ' r="…"'; only an attribute named exactly r (rows, cells) then matches. Letters in
+# either case: python-calamine reads "xfd1048576" too.
+_FOLD = bytes.maketrans(b"\t\r\n'", b'   "')
+_FAST = re.compile(rb' r *= *"(?:[A-Za-z]{2}|[A-Za-z]?\d{5})')
 _REF = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]{0,3})(\d{1,10})[\"']")
 _ELEMENT = re.compile(rb"<(?:[\w.-]{1,40}:)?(row|c)(?=[\s/>])")
 
 
 def reaches_far(xml: bytes) -> bool:
     """Whether the sheet may span more than 26 columns or 9,999 rows (then measure it)."""
-    return _FAST.search(xml.translate(_FOLD, _BLANKS)) is not None
+    return _FAST.search(xml.translate(_FOLD)) is not None
 
 
 def extent(xml: bytes) -> tuple[int, int]:
