@@ -33,7 +33,7 @@ from ..pipeline import FileResult, PipelineOptions, cached_pipeline, failed_resu
 
 STATUS_UNCHANGED = "unchanged"  # internal: content hash equals the manifest's; parent reuses
 WORKER_CRASHED = "处理该文件时工作进程异常退出（可能是文件损坏或内存不足），其他文件不受影响"
-WORKER_MEMORY_MB = 1536  # address space of a worker (RLIMIT_AS); XLPROC_WORKER_MEMORY_MB overrides
+WORKER_MEMORY_MB = 1024  # address space of a worker (RLIMIT_AS); XLPROC_WORKER_MEMORY_MB overrides
 FILE_TIMEOUT_S = 120.0  # wall clock per file in a worker; XLPROC_FILE_TIMEOUT overrides
 DASK_CONNECT_TIMEOUT_S = 5
 
