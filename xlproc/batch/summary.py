@@ -137,7 +137,7 @@ class _Sheet:
                 units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
                 lines = max(lines, -(-units // max(int(width) - 1, 1)))
         if lines > 1:
-            self.ws.set_row(r, 13.5 * min(lines, 15))
+            self.ws.set_row(r, 14.5 * min(lines, 15) + 2)
 
     def finish(self, nrows: int) -> None:
         self.ws.autofilter(0, 0, max(nrows, 1), self.ncols - 1)

@@ -21,6 +21,7 @@ fields to locate without importing pandas.
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -212,9 +213,9 @@ def _median_mad(values: list[Decimal]) -> tuple[Decimal, Decimal]:
     return med, sum(dev, Decimal(0)) / len(dev) * Decimal("1.2533")
 
 
-def _position(value: Decimal, values: list[Decimal]) -> int:
-    """1 = the highest."""
-    return 1 + sum(1 for v in values if v > value)
+def _position(value: Decimal, ordered: list[Decimal]) -> int:
+    """1 = the highest; ``ordered``: every department's figure, ascending."""
+    return 1 + len(ordered) - bisect.bisect_right(ordered, value)
 
 
 def run_across(rules: tuple[AcrossRule, ...], dataset: Any, spec: FormSpec) -> list[dict[str, Any]]:
@@ -252,10 +253,11 @@ def run_across(rules: tuple[AcrossRule, ...], dataset: Any, spec: FormSpec) -> l
             center, scale = _median_mad([r[1].ln() for r in rows])
         elif rule.type == "peer_outlier":
             center, scale = _median_mad(figures)
+        ordered = sorted(figures)
         for e, x, fig, before, now in rows:
             note = now.get(rule.note) if rule.note else None
             note = str(note).strip() if note else ""
-            pos = _position(x, figures)
+            pos = _position(x, ordered)
             where = f"全区 {len(rows)} 个部门中由高到低第 {pos} 位"
             if rule.type == "peer_outlier":
                 if not scale:
