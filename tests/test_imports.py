@@ -26,8 +26,8 @@ STAGES = {
     "annotate": 5,
     "report": 5,
     "pipeline": 6,
-    "batch": 7,
-    "dataset": 8,
+    "dataset": 7,  # frames from typed submissions and check outcomes
+    "batch": 8,  # folders, workers, 汇总 (built on the dataset frames)
     "cli": 9,
     "web": 9,
     "__main__": 10,
