@@ -178,3 +178,20 @@ def test_summary_prints_in_few_pages(soffice: str, summary, tmp_path: Path) -> N
     assert pages <= 10
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "部门整体绩效自评审核汇总" in first and "全区合计（8 个部门）" in first and "第 1 页 / 共" in first
+
+
+def test_roster_declared_in_the_pack(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "workbook_templates" / "zpb-2023", pack)
+    text = (pack / "pack.yaml").read_text(encoding="utf-8").replace("id: zpb-2023", "id: zpb-2023-local", 1)
+    (pack / "pack.yaml").write_text(text + "\nroster: [示例区司法局, 示例区审计局]\n", encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(INBOX / "02_示例区司法局.xlsx", inbox)
+    opts = BatchOptions(jobs=0, pipeline=PipelineOptions(packs=(str(pack),), report=False, annotate=False))
+    batch = process_folder(inbox, tmp_path / "out", opts)
+    rows = _rows(batch.summary_path)
+    assert [(r[COLS["dept"]], r[COLS["status"]]) for r in rows[:-1]] == [
+        ("示例区司法局", "通过"),
+        ("示例区审计局", "未报送"),
+    ]

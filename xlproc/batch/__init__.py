@@ -252,6 +252,14 @@ def _flag_duplicates(results: dict[str, FileResult], sources: dict[str, Source])
     return duplicates, replaced
 
 
+def _pack_roster(results: list[FileResult], extra: tuple[str, ...] = ()) -> list[str] | None:
+    """The departments the packs used list in pack.yaml ``roster`` (None when none does)."""
+    names: list[str] = []
+    for pack in _packs_used(results, extra):
+        names += [n for n in pack.roster if n not in names]
+    return names or None
+
+
 def _mark_outbox(outbox: Path) -> None:
     """A marker telling later batches this folder is an outbox (never read as an inbox)."""
     marker = outbox / OUTBOX_MARKER
@@ -262,17 +270,21 @@ def _mark_outbox(outbox: Path) -> None:
             raise OutputError(f"无法写入输出目录 {outbox}：{exc.strerror or exc}") from exc
 
 
+def _packs_used(results: list[FileResult], extra: tuple[str, ...] = ()) -> list[Any]:
+    """The packs the results were checked with, newest edition first (the default pack if none)."""
+    used = {r.pack for r in results if r.ok and r.pack}
+    packs = [p for p in (*(load_pack(d) for d in extra), *installed_packs()) if p.id in used]
+    return sorted({p.id: p for p in packs}.values(), key=lambda p: p.year, reverse=True) or [default_pack()]
+
+
 def summary_figures(results: list[FileResult], extra: tuple[str, ...] = ()) -> list[SummaryFigure]:
     """The summary figures of the packs the results were checked with (newest edition's first).
 
     Figures with the same id are one column (the newest edition's label); without any
     checked file, the default pack's.
     """
-    used = {r.pack for r in results if r.ok and r.pack}
-    packs = [p for p in (*(load_pack(d) for d in extra), *installed_packs()) if p.id in used]
-    packs = sorted({p.id: p for p in packs}.values(), key=lambda p: p.year, reverse=True) or [default_pack()]
     figures: dict[str, SummaryFigure] = {}
-    for pack in packs:
+    for pack in _packs_used(results, extra):
         for f in pack.summary:
             figures.setdefault(f.id, f)
     return list(figures.values())
@@ -404,7 +416,7 @@ def _process(
         from .summary import write_summary
 
         batch.dataset = gather_dataset(batch, options.pipeline, task=options.task is not None)
-        batch.roster = roster
+        batch.roster = roster or _pack_roster(ordered, options.pipeline.packs)
         batch.summary_path = write_summary(outbox / SUMMARY_NAME, batch)
         if options.dataset and batch.dataset is not None:
             from ..dataset.export import write_dataset

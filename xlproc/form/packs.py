@@ -69,6 +69,7 @@ class FormPack:
     department_field: str
     year_field: str = ""
     summary: tuple[SummaryFigure, ...] = ()
+    roster: tuple[str, ...] = ()  # departments expected to file (汇总 lists who has not), pack.yaml ``roster``
     previous: PreviousEdition | None = None
 
     @property
@@ -193,6 +194,9 @@ def _load_pack_cached(directory: Path, stamp: tuple[float, ...]) -> FormPack:
         raise ctx.fail("summary", "汇总指标 id 重复")
     if sum(f.rank for f in summary) > 1:
         raise ctx.fail("summary", "只能有一个指标标记 rank: true")
+    roster_raw = root.get("roster") or []
+    if not isinstance(roster_raw, list) or not all(isinstance(n, str) and n.strip() for n in roster_raw):
+        raise ctx.fail("roster", "应为部门名称的列表")
     for name in ("rules.yaml", "report.docx", "report.yaml"):
         if not (directory / name).is_file():
             raise SpecError(f"{directory}: 表单包缺少文件 {name}")
@@ -207,6 +211,7 @@ def _load_pack_cached(directory: Path, stamp: tuple[float, ...]) -> FormPack:
         department_field=department,
         year_field=year_field,
         summary=summary,
+        roster=tuple(n.strip() for n in roster_raw),
         previous=_previous(ctx, root.get("previous"), spec),
     )
 
