@@ -4,11 +4,15 @@
     .venv/bin/python scripts/make_samples.py --check    # exit 1 when the checked-in files are stale
     .venv/bin/python scripts/make_samples.py --out DIR  # write DIR/inbox, DIR/previous instead
 
-One YAML file per department under ``samples/data/`` (this year's workbooks, written to
-``samples/inbox/<NN>_<部门名称>.xlsx``) and ``samples/data/previous/`` (last year's,
-written to ``samples/previous/<NN>_<部门名称>_<年度>.xlsx`` for the cross-year rules).
+One YAML file per department under ``samples/data/`` (the 2023 workbooks, written to
+``samples/inbox/<NN>_<部门名称>.xlsx``), ``samples/data/2024/`` (the 2024 edition's,
+written to ``samples/inbox/2024/``: one inbox mixing two editions), and last year's
+workbooks for the cross-year rules, written as ``<NN>_<部门名称>_<年度>.xlsx``:
+``samples/data/previous/`` → ``samples/previous/`` (2022, for the 2023 samples) and
+``samples/data/2024/previous/`` → ``samples/previous/2023/`` (for the 2024 samples).
 A data file holds
 
+    pack:    zpb-2024                # the form pack (edition); inherited via extends; default: the default pack
     extends: ../02_sifaju.yaml      # optional: start from another file's data
     values:  {field_id: value, ...}  # null removes an inherited value
     tables:  {table_id: [{column_id: value, ...}, ...]}  # replaces an inherited table
@@ -39,7 +43,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlproc.form.spec import FormSpec, default_spec  # noqa: E402
+from xlproc.form.packs import FormPack, default_pack, pack_by_id  # noqa: E402
 from xlproc.template.fill import fill_workbook  # noqa: E402
 
 DATA = ROOT / "samples" / "data"
@@ -57,8 +61,9 @@ class Sample:
     """One workbook to build: where it goes and what it holds (converted values)."""
 
     source: Path
-    folder: str  # "inbox" or "previous"
+    folder: str  # "inbox", "inbox/2024" or "previous"
     filename: str
+    pack: FormPack
     values: dict[str, Any]
     tables: dict[str, list[dict[str, Any]]]
 
@@ -68,20 +73,21 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in seen:
         raise SampleDataError(f"{path}: extends 形成循环")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict) or not set(data) <= {"extends", "values", "tables"}:
-        raise SampleDataError(f"{path}: only 'extends', 'values' and 'tables' are allowed at the top level")
+    if not isinstance(data, dict) or not set(data) <= {"pack", "extends", "values", "tables"}:
+        raise SampleDataError(f"{path}: only 'pack', 'extends', 'values' and 'tables' are allowed at the top level")
     values: dict[str, Any] = {}
     tables: dict[str, Any] = {}
+    pack = None
     if data.get("extends"):
         base = _load_raw((path.parent / data["extends"]).resolve(), (*seen, path))
-        values, tables = base["values"], base["tables"]
+        values, tables, pack = base["values"], base["tables"], base["pack"]
     for key, value in (data.get("values") or {}).items():
         if value is None:
             values.pop(key, None)
         else:
             values[key] = value
     tables.update(data.get("tables") or {})
-    return {"values": values, "tables": tables}
+    return {"values": values, "tables": tables, "pack": data.get("pack") or pack}
 
 
 def convert_value(value: Any, field_type: str, where: str) -> Any:
@@ -114,9 +120,13 @@ def convert_value(value: Any, field_type: str, where: str) -> Any:
     return str(value)
 
 
-def load_sample(path: Path, folder: str, spec: FormSpec) -> Sample:
-    """Read one data file and convert every value by its type in the form spec."""
+def load_sample(path: Path, folder: str) -> Sample:
+    """Read one data file and convert every value by its type in its pack's form spec."""
     raw = _load_raw(path.resolve())
+    pack = pack_by_id(str(raw["pack"])) if raw["pack"] else default_pack()
+    if pack is None:
+        raise SampleDataError(f"{path}: pack: {raw['pack']!r} is not an installed pack")
+    spec = pack.spec
     values: dict[str, Any] = {}
     for fid, value in raw["values"].items():
         field = spec.fields.get(fid)
@@ -142,21 +152,26 @@ def load_sample(path: Path, folder: str, spec: FormSpec) -> Sample:
                     out[cid] = convert_value(value, col.type, f"{path}: tables.{tid}[{i}].{cid}")
             out_rows.append(out)
         tables[tid] = out_rows
-    name = str(values.get("dept_name", "")).strip()
+    name = str(values.get(spec.department_field, "")).strip()
     if not name:
-        raise SampleDataError(f"{path}: values.dept_name is required (it names the file)")
+        raise SampleDataError(f"{path}: values.{spec.department_field} is required (it names the file)")
     number = path.stem.split("_", 1)[0]
     if not number.isdigit():
         raise SampleDataError(f"{path}: the file name must start with a number, e.g. 01_name.yaml")
-    filename = f"{number}_{name}.xlsx" if folder == "inbox" else f"{number}_{name}_{values.get('year', '')}.xlsx"
-    return Sample(path, folder, filename, values, tables)
+    year = values.get(spec.year_field, "")
+    filename = f"{number}_{name}.xlsx" if folder.startswith("inbox") else f"{number}_{name}_{year}.xlsx"
+    return Sample(path, folder, filename, pack, values, tables)
 
 
-def load_samples(data_dir: Path = DATA, spec: FormSpec | None = None) -> list[Sample]:
-    """Every sample described under ``data_dir`` (this year's, then last year's)."""
-    spec = spec or default_spec()
-    samples = [load_sample(p, "inbox", spec) for p in sorted(data_dir.glob("*.yaml"))]
-    samples += [load_sample(p, "previous", spec) for p in sorted((data_dir / "previous").glob("*.yaml"))]
+# output folder → data folder: the 2023 inbox and its 2022 workbooks, the 2024 inbox and its 2023 workbooks
+FOLDERS = {"inbox": "", "inbox/2024": "2024", "previous": "previous", "previous/2023": "2024/previous"}
+
+
+def load_samples(data_dir: Path = DATA) -> list[Sample]:
+    """Every sample described under ``data_dir`` (the inbox's, then last year's)."""
+    samples = []
+    for folder, sub in FOLDERS.items():
+        samples += [load_sample(p, folder) for p in sorted((data_dir / sub).glob("*.yaml"))]
     names = [(s.folder, s.filename) for s in samples]
     if len(set(names)) != len(names):
         raise SampleDataError("two data files produce the same workbook name")
@@ -167,7 +182,7 @@ def build(out_root: Path = SAMPLES, data_dir: Path = DATA) -> list[Path]:
     """Write every sample workbook under ``out_root``/inbox and /previous; remove stale ones."""
     samples = load_samples(data_dir)
     written = []
-    for folder in ("inbox", "previous"):
+    for folder in FOLDERS:
         target = out_root / folder
         target.mkdir(parents=True, exist_ok=True)
         keep = {s.filename for s in samples if s.folder == folder}
@@ -175,7 +190,7 @@ def build(out_root: Path = SAMPLES, data_dir: Path = DATA) -> list[Path]:
             if old.name not in keep:
                 old.unlink()
     for s in samples:
-        written.append(fill_workbook(out_root / s.folder / s.filename, s.values, s.tables))
+        written.append(fill_workbook(out_root / s.folder / s.filename, s.values, s.tables, spec=s.pack.spec))
     return written
 
 
@@ -194,7 +209,7 @@ def stale_samples(out_root: Path = SAMPLES, data_dir: Path = DATA) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="xlproc-samples-") as tmp:
         fresh_root = Path(tmp)
         build(fresh_root, data_dir)
-        for folder in ("inbox", "previous"):
+        for folder in FOLDERS:
             fresh = {p.name for p in (fresh_root / folder).glob("*.xlsx")}
             current = {p.name for p in (out_root / folder).glob("*.xlsx")}
             problems += [f"{folder}/{n}: missing" for n in sorted(fresh - current)]

@@ -39,9 +39,19 @@ def test_shipped_packs_are_installed_and_valid():
         for path in (pack.rules_path, pack.report_template, pack.report_yaml):
             assert path.is_file(), path
         assert any(f.rank for f in pack.summary)
-    # oldest edition first; the default is the newest
+    # oldest edition first; the default is the newest unless XLPROC_DEFAULT_PACK pins one
     assert [p.year for p in packs] == sorted(p.year for p in packs)
-    assert default_pack() is packs[-1]
+    assert ids == ["zpb-2023", "zpb-2024"]
+
+
+def test_default_pack_is_the_newest_or_the_pinned_one(monkeypatch):
+    monkeypatch.delenv("XLPROC_DEFAULT_PACK", raising=False)
+    assert default_pack() is installed_packs()[-1]
+    monkeypatch.setenv("XLPROC_DEFAULT_PACK", "zpb-2023")
+    assert default_pack().id == "zpb-2023"
+    monkeypatch.setenv("XLPROC_DEFAULT_PACK", "zpb-1999")
+    with pytest.raises(SpecError, match="zpb-1999"):
+        default_pack()
 
 
 def test_find_pack_by_edition_and_extra_pack_first(tmp_path):

@@ -14,6 +14,7 @@ Shipped packs live in ``workbook_templates/<pack-id>/``; a bureau passes its own
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -242,11 +243,24 @@ def installed_packs() -> tuple[FormPack, ...]:
     return tuple(sorted((load_pack(d) for d in dirs), key=lambda p: (p.year, _version_key(p.version))))
 
 
+DEFAULT_PACK_ENV = "XLPROC_DEFAULT_PACK"
+
+
 def default_pack() -> FormPack:
-    """The newest installed pack (what ``xlproc template`` writes without ``--pack``)."""
+    """The default edition: the newest installed pack, or the one ``XLPROC_DEFAULT_PACK`` names.
+
+    It is what ``xlproc template`` writes without ``--pack`` (a bureau still collecting
+    last year's forms may pin it); reading never depends on it.
+    """
     packs = installed_packs()
     if not packs:
         raise SpecError(f"{packs_root()}: 没有安装任何表单包")
+    wanted = os.environ.get(DEFAULT_PACK_ENV, "").strip()
+    if wanted:
+        for pack in packs:
+            if pack.id == wanted:
+                return pack
+        raise SpecError(f"环境变量 {DEFAULT_PACK_ENV}={wanted}：没有这个表单包（已安装：{editions_text()}）")
     return packs[-1]
 
 

@@ -78,12 +78,19 @@ def previous_keys(department: str, year: int | None) -> tuple[str, ...]:
 
 
 def lookup_previous(index: Mapping[str, Path | str], sub: Submission) -> Path | str | None:
-    """Last year's workbook of ``sub``'s department in a batch's index (year − 1 first)."""
+    """Last year's workbook of ``sub``'s department in a batch's index.
+
+    Year − 1 first, then up to three years back (the identity rule then says the years
+    do not follow); never a workbook of the same or a later year. Without a year, the
+    department's latest workbook.
+    """
     year = year_of(sub)
     key = department_key(sub.department)
-    for k in ((f"{key}@{year - 1}",) if year is not None else ()) + (key,):
-        if k in index:
-            return index[k]
+    if year is None:
+        return index.get(key)
+    for earlier in range(year - 1, year - 4, -1):  # last year first; an older one gets the gate rule's note
+        if f"{key}@{earlier}" in index:
+            return index[f"{key}@{earlier}"]
     return None
 
 

@@ -62,7 +62,16 @@ class Catalogue:
         return [i.id for i in self.infos if i.scope == "previous"]
 
 
-def default_rules_path() -> Path:
+def default_rules_path(spec: FormSpec | None = None) -> Path:
+    """The rules.yaml of ``spec``'s pack (its edition), or of the default pack."""
+    if spec is not None:
+        from ..form.packs import find_pack
+
+        pack = find_pack(spec.form_id, spec.version)
+        if pack is not None and pack.spec.source == spec.source:
+            return pack.rules_path
+        if spec.source is not None and (Path(spec.source).parent / "rules.yaml").is_file():
+            return Path(spec.source).parent / "rules.yaml"
     return templates_dir() / "rules.yaml"
 
 
@@ -88,11 +97,11 @@ def _substitute(node: Any, row: str, label: str) -> Any:
 
 
 def load_catalogue(path: Path | str | None = None, spec: FormSpec | None = None) -> Catalogue:
-    """Load and compile a rule catalogue (default: the packaged rules.yaml).
+    """Load and compile a rule catalogue (default: the rules.yaml of ``spec``'s pack, or of the default pack).
 
     Raises ``CatalogueError`` (file, rule id, reason) when anything is malformed.
     """
-    path = Path(path) if path else default_rules_path()
+    path = Path(path) if path else default_rules_path(spec)
     spec = spec or default_spec()
     try:
         text = path.read_text(encoding="utf-8")
