@@ -46,3 +46,33 @@ def test_dask_scheduler_runs_checks_on_the_cluster():
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
         workers = jobs.Workers(scheduler=cluster.scheduler_address)
         _assert_results(_check_twice(workers))
+
+
+def _die() -> None:
+    os._exit(3)  # what a worker killed by the OS (memory limit, OOM killer) looks like to the pool
+
+
+def _address_space_limit() -> int:
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_AS)[0]
+
+
+def test_a_dead_worker_is_replaced_and_reported():
+    import resource
+
+    import pytest
+
+    workers = jobs.Workers(jobs=1)
+
+    async def go():
+        limit = await workers.run(_address_space_limit)
+        assert limit != resource.RLIM_INFINITY and limit <= 1024 * 1024 * 1024  # batch's worker limits apply
+        with pytest.raises(jobs.WorkerCrashed):
+            await workers.run(_die)
+        return await workers.run(jobs.check_upload, sample("02_").read_bytes(), "b.xlsx", jobs.DEFAULT_PACK)
+
+    try:
+        assert asyncio.run(go()).status == "ok"  # a fresh pool took over
+    finally:
+        workers.close()

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .db import migrate
+from .jobs import CRASHED, WorkerCrashed
 from .portal import LoginRequired, Portal
 from .settings import Settings
 from .views import admin, auth, department, review
@@ -69,6 +70,10 @@ def build_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
 
     app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(WorkerCrashed)
+    async def crashed(request: Request, exc: WorkerCrashed):
+        return portal.page(request, "error.html", 500, title="处理失败", message=CRASHED)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):

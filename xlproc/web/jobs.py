@@ -12,9 +12,11 @@ import asyncio
 import io
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
@@ -56,6 +58,13 @@ def _pipeline(pack_id: str, *, report: bool = False):
         return cached_pipeline(PipelineOptions(report=report))
     pack = _pack(pack_id)
     return cached_pipeline(PipelineOptions(packs=(str(pack.dir),), report=report))
+
+
+def limit_worker() -> None:
+    """The OS limits ``xlproc batch`` gives its workers (address space, die with the server)."""
+    from ..batch.executors import limit_worker as batch_limits
+
+    batch_limits()
 
 
 def warm_up() -> int:
@@ -205,6 +214,13 @@ def run_round(
         return RoundRun({r.source: r.to_dict() for r in batch.results}, summary, buf.getvalue())
 
 
+class WorkerCrashed(Exception):
+    """The process checking a file died (it is replaced; the file is kept and marked failed)."""
+
+
+CRASHED = "处理该文件时审核进程异常退出（可能超出了内存或时间限制）。文件已保存，请检查后重新上传，或联系财政局"
+
+
 class Workers:
     """Runs the functions above outside the event loop: a process pool, or a Dask cluster."""
 
@@ -212,6 +228,7 @@ class Workers:
         self.jobs, self.scheduler = jobs, scheduler
         self._executor: Executor | None = None
         self._client: Any = None
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         if self._executor is not None:
@@ -226,15 +243,30 @@ class Workers:
         else:
             n = self.jobs or os.cpu_count() or 1
             # spawn: the server process has threads; forking it could copy a held lock
-            self._executor = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"))
+            self._executor = ProcessPoolExecutor(
+                max_workers=n, mp_context=get_context("spawn"), initializer=limit_worker
+            )
             for f in [self._executor.submit(warm_up) for _ in range(n)]:
                 f.result()
 
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args)`` in the pool; a worker that died (a file past the memory limit …) → WorkerCrashed.
+
+        A dead worker breaks a process pool for every task in it: the pool is replaced, so
+        the next upload is checked as usual.
+        """
         if self._executor is None:
             self.start()
+        executor = self._executor
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        try:
+            return await loop.run_in_executor(executor, partial(fn, *args, **kwargs))
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._executor is executor:  # the first to notice replaces it
+                    self._executor = None
+                    executor.shutdown(wait=False, cancel_futures=True)
+            raise WorkerCrashed(str(exc)) from exc
 
     def close(self) -> None:
         if self._executor is not None:

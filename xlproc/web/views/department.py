@@ -142,7 +142,10 @@ async def upload(request: Request, round_id: int):
     # database and disk work in the thread pool, checking in the worker pool: the event loop stays free
     sub_id, pack, refused, previous = await run_in_threadpool(keep)
     if not refused:
-        checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous)
+        try:
+            checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous)
+        except jobs.WorkerCrashed:
+            checked = jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}")
         await run_in_threadpool(record, checked)
     return RedirectResponse(f"/submissions/{sub_id}", 303)
 
