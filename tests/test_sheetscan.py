@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlproc.reading.numbers import parse_number, snap
+from xlproc.reading.numbers import parse_date, parse_number, snap
 from xlproc.reading.numformats import is_percent_code, percent_styles
 from xlproc.reading.sanitize import clean_error_codes, clean_text_part
 from xlproc.reading.sheetscan import scan_sheet
@@ -101,3 +101,12 @@ def test_noise_and_limits():
     assert parse_number(1e308, "money", "万元", 2)[0] is None
     assert parse_number(float("nan"), "count", "人", 0)[1] == "单元格内容不是有效数字（无穷大或非数值）"
     assert parse_number("1" * 41, "money", "万元", 2)[0] is None
+
+
+def test_dates_outside_the_form_are_problems():
+    from datetime import date, datetime
+
+    assert parse_date(datetime(2024, 1, 15, 0, 0)) == (date(2024, 1, 15), "")
+    assert parse_date(datetime(1899, 12, 30))[0] is None  # NaN or 0 in a date cell, as calamine reads it
+    assert parse_date("0001-01-01")[0] is None
+    assert parse_date("2023年12月31日") == (date(2023, 12, 31), "")

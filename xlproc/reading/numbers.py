@@ -25,6 +25,7 @@ _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _YEAR_TEXT = re.compile(r"^(\d{4})\s*年?(度)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # what a date of this form can be
 
 _HUNDRED = Decimal(100)
 _NOISE = Decimal("1e-9")
@@ -164,19 +165,22 @@ def parse_date(raw: Any) -> Parsed:
     """A cell value for a date field: a real date, an Excel serial, or unambiguous text."""
     if raw is None or raw == "":
         return None, ""
-    if isinstance(raw, datetime):
-        return raw.date(), ""
-    if isinstance(raw, date):
-        return raw, ""
+    if isinstance(raw, (datetime, date)):
+        day = raw.date() if isinstance(raw, datetime) else raw
+        if not _FIRST_DAY <= day <= _LAST_DAY:  # serial 0 / NaN read as 1899-12-30, year 9999 …
+            return None, f"“{day.isoformat()}”不是有效日期，请按 2023-12-31 的格式填写"
+        return day, ""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 80000:
         return _EXCEL_EPOCH + timedelta(days=int(raw)), ""
     if isinstance(raw, str):
         m = _DATE_TEXT.match(normalize_text(raw))
         if m:
             try:
-                return date(int(m.group(1)), int(m.group(2)), int(m.group(3))), ""
+                day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
-                pass
+                day = None
+            if day is not None and _FIRST_DAY <= day <= _LAST_DAY:
+                return day, ""
     return None, f"“{raw}”不是有效日期，请按 2023-12-31 的格式填写"
 
 
