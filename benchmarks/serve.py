@@ -43,7 +43,7 @@ def serve(data: Path, port: int, jobs: int) -> None:
     import uvicorn
 
     from xlproc.web.app import build_app
-    from xlproc.web.jobs import DEFAULT_PACK
+    from xlproc.web.jobs import pack_for_year
     from xlproc.web.models import DEPARTMENT, Round, User
     from xlproc.web.security import hash_password
     from xlproc.web.service import add_departments
@@ -52,7 +52,7 @@ def serve(data: Path, port: int, jobs: int) -> None:
     app = build_app(Settings(data=data, jobs=jobs))
     portal = app.state.portal
     with portal.db.session() as db:
-        rnd = Round(year=2023, pack=DEFAULT_PACK, title="基准测试")
+        rnd = Round(year=2023, pack=pack_for_year(2023), title="基准测试")  # the samples' edition
         db.add(rnd)
         db.flush()
         pw = hash_password(PASSWORD)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from xlproc.web.models import AuditEntry, Blob, Submission
 
-from .conftest import MAX_UPLOAD, sample, submission_id, upload
+from .conftest import MAX_UPLOAD, SAMPLES, sample, submission_id, upload
 
 
 def _wrong_edition(tmp_path) -> bytes:
@@ -20,6 +20,10 @@ def _wrong_edition(tmp_path) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _other_edition() -> bytes:
+    return next(iter(sorted((SAMPLES / "2024").glob("*.xlsx")))).read_bytes()
 
 
 def _encrypted(tmp_path) -> bytes:
@@ -33,6 +37,8 @@ CASES = {
     "corrupt": ("损坏.xlsx", lambda tmp: sample("02_").read_bytes()[:9000], ["损坏"]),
     "encrypted": ("加密.xlsx", _encrypted, ["打开密码"]),
     "wrong-edition": ("旧版.xlsx", _wrong_edition, ["表单版本不符", "2019.1"]),
+    # readable (an installed edition), but not the one this round collects
+    "other-edition": ("2024版.xlsx", lambda tmp: _other_edition(), ["表单版本不符", "2024.1", "本轮使用", "2023.1"]),
 }
 
 

@@ -33,7 +33,7 @@ def seed_demo(portal: Portal, samples: Path, year: int = 2023) -> list[tuple[str
             pw = _password()
             db.add(User(username=name, display_name=label, role=role, password_hash=hash_password(pw)))
             accounts.append((role, name, pw))
-        round_ = Round(year=year, pack=jobs.DEFAULT_PACK, title=f"{year}年度部门整体绩效自评（演示）")
+        round_ = Round(year=year, pack=jobs.pack_for_year(year), title=f"{year}年度部门整体绩效自评（演示）")
         db.add(round_)
         db.flush()
         names = [re.sub(r"^\d+_", "", f.stem) for f in files]

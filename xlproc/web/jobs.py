@@ -39,7 +39,17 @@ def available_packs() -> dict[str, str]:
     """Form packs a round can use: id → label (the installed editions, newest first)."""
     from ..form.packs import installed_packs
 
-    return {p.id: f"{p.title}（{p.edition}）" for p in installed_packs()}
+    return {p.id: f"{p.title}（{p.edition}）" for p in reversed(installed_packs())}
+
+
+def pack_for_year(year: int) -> str:
+    """The installed edition for an assessment year (the default edition when none is)."""
+    from ..form.packs import installed_packs
+
+    for pack in reversed(installed_packs()):  # newest version of that year first
+        if pack.year == year:
+            return pack.id
+    return DEFAULT_PACK
 
 
 def _pack(pack_id: str):
