@@ -17,8 +17,10 @@ relation that held, and it is *unambiguous*: one cell (or one swapped pair) expl
 the most failed relations. An equality needs one such cell; an inequality needs a
 repair that also explains another failed relation (so a genuine overspend is never
 blamed on one arbitrary row). The finding then moves onto that cell, its message
-saying what was probably typed and still naming the total. Nothing is searched when
-no relation failed, so a clean workbook costs nothing.
+saying what was probably typed and still naming the total. Several non-linear
+relations failing together (every 占比 when one 决算 amount is mistyped) are searched
+the same way over the cells they all read, verified with the real rules. Nothing is
+searched when no relation failed, so a clean workbook costs nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..results import CellRef, Finding
 from .context import Context
 from .expr import Missing, Skip
 from .intervals import Num, Undefined
-from .linear import satisfied, term_value
+from .linear import satisfied
 from .messages import fmt_decimal
 
 _TEN = Decimal(10)
@@ -431,4 +433,4 @@ def _touching(catalogue: Any) -> dict[Any, list[Any]]:
     return index
 
 
-__all__ = ["Patched", "locate_culprits", "term_value"]
+__all__ = ["Patched", "locate_culprits"]
