@@ -78,22 +78,28 @@ _SIGN_NAMES = ("label", "value", "unit")
 class SignRule(Rule):
     def __init__(self, info: RuleInfo, refs: list[str], message: str):
         self.info = info
-        self.refs = refs
+        self.fields = tuple(r for r in refs if "." not in r)
+        self.columns = tuple(r for r in refs if "." in r)
         self.message = message
 
     def run(self, ctx: Context, out: list[Finding]) -> None:
         fields = ctx.fields
-        for ref in self.refs:
-            if "." not in ref:
-                fv = fields.get(ref)
-                v = None if fv is None else fv.value
-                if not (isinstance(v, Decimal) and v.is_finite() and v < 0):
-                    continue
+        hits = [r for r in self.fields if _negative(fields[r].value)] if self.fields else []
+        for ref in self.columns:
+            t, c = ref.split(".", 1)
+            if ctx.row_count(t) and any(_negative(v) for v in ctx.table(t)[1].get(c, ())):
+                hits.append(ref)
+        for ref in hits:
             for cell, label, n in _values(ctx, ref):
                 if n.mid < 0:
                     names = {"label": label, "value": fmt_value(n), "unit": _unit(ctx, ref)}
                     msg = render(self.message, names.__getitem__)
                     out.append(self.finding(ctx, msg, [cell], [label], expected=">= 0", actual=names["value"]))
+
+
+def _negative(v: Any) -> bool:
+    """A finite number below zero (cheap: most cells are not even signed)."""
+    return isinstance(v, Decimal) and v.is_signed() and v.is_finite() and v != 0
 
 
 @register(
@@ -131,7 +137,7 @@ class PartOfRule(Rule):
     def run(self, ctx: Context, out: list[Finding]) -> None:
         for part, whole in self.pairs:
             w = _single(ctx, whole)
-            if w is None:
+            if w is None or not _may_exceed(ctx, part, w.hi):
                 continue
             whole_label = ctx.spec.fields[whole].label
             for cell, label, p in _values(ctx, part):
@@ -168,6 +174,17 @@ def build_part_of(info: RuleInfo, params: dict[str, Any], spec: FormSpec, compil
         if "." in whole:
             raise fail(f"relations.part_of 的 whole 应为字段：{whole!r}")
     return PartOfRule(info, pairs, message_template(params, _PART_NAMES, fail, ""))
+
+
+def _may_exceed(ctx: Context, ref: str, limit: Decimal) -> bool:
+    """Cheap pre-check on the figures as typed before building intervals."""
+    if "." in ref:
+        t, c = ref.split(".", 1)
+        values = ctx.table(t)[1].get(c, ()) if ctx.row_count(t) else ()
+    else:
+        fv = ctx.fields.get(ref)
+        values = () if fv is None else (fv.value,)
+    return any(isinstance(v, Decimal) and v.is_finite() and v > limit - 1 for v in values)
 
 
 # -- pairs ------------------------------------------------------------------------------
