@@ -84,6 +84,7 @@ class BatchResult:
     dataset_path: Path | None = None
     dataset: Any = None  # xlproc.dataset.Dataset gathered from the workers' records
     roster: list[str] | None = None  # departments expected to file
+    dataset_error: str = ""  # 全区数据.xlsx could not be written (Chinese reason)
     summary_path: Path | None = None
     elapsed_s: float = 0.0
     figures: list[SummaryFigure] = field(default_factory=list)  # the summary columns of the packs used
@@ -134,8 +135,9 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all clean; 1 a file failed, an error finding exists or a department reported twice."""
-        return 1 if self.failed or self.errors or self.duplicates else 0
+        """0 all clean; 1 a file failed, an error finding exists, a department reported twice
+        or 全区数据.xlsx could not be written."""
+        return 1 if self.failed or self.errors or self.duplicates or self.dataset_error else 0
 
     def to_dict(self) -> dict:
         return {
@@ -143,6 +145,7 @@ class BatchResult:
             "outbox": str(self.outbox),
             "summary": str(self.summary_path) if self.summary_path else None,
             "dataset": str(self.dataset_path) if self.dataset_path else None,
+            "dataset_error": self.dataset_error,
             "counts": {
                 "files": self.files,
                 "processed": self.processed,
@@ -421,6 +424,9 @@ def _process(
         if options.dataset and batch.dataset is not None:
             from ..dataset.export import write_dataset
 
-            batch.dataset_path = write_dataset(batch.dataset, outbox / DATASET_NAME)
+            try:
+                batch.dataset_path = write_dataset(batch.dataset, outbox / DATASET_NAME)
+            except OutputError as exc:  # the summary and every file's outputs stand; say what is missing
+                batch.dataset_error = str(exc)
     batch.elapsed_s = time.perf_counter() - t0
     return batch

@@ -48,10 +48,13 @@ def write_dataset(ds: Dataset, path: Path, fmt: str | None = None) -> Path:
         else:
             with _atomic_folder(path) as tmp:
                 (write_csv if fmt == "csv" else write_parquet)(ds, tmp)
-    except OSError as exc:
+    except Exception as exc:  # OSError, or xlsxwriter's FileCreateError wrapping one (disk full, EFBIG)
+        cause = exc.args[0] if type(exc).__name__ == "FileCreateError" and exc.args else exc
+        if not isinstance(cause, OSError):
+            raise
         raise OutputError(
-            f"无法写入 {path}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
-        ) from exc
+            f"无法写入 {path}（{cause.strerror or cause}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
+        ) from None
     return path
 
 

@@ -85,6 +85,8 @@ def batch(
         out.print(f"汇总表：{escape(str(result.summary_path))}")
     if result.dataset_path:
         out.print(f"全区数据：{escape(str(result.dataset_path))}")
+    if result.dataset_error:
+        out.print(f"[red]全区数据未写出[/]  {escape(result.dataset_error)}", markup=True)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
