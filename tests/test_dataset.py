@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -22,8 +23,16 @@ from xlproc.pipeline import PipelineOptions
 from xlproc.template.fill import fill_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
-INBOX = ROOT / "samples" / "inbox"
-PREVIOUS = ROOT / "samples" / "previous"
+# the 2023 edition's samples (samples/inbox/2024 holds another edition's; mixed inboxes are not the point here)
+INBOX_FILES = sorted((ROOT / "samples" / "inbox").glob("*.xlsx"))
+PREVIOUS_FILES = sorted((ROOT / "samples" / "previous").glob("*.xlsx"))
+
+
+def _folder(folder: Path, files: list[Path]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy2(f, folder / f.name)
+    return folder
 
 
 def _make_samples():
@@ -36,7 +45,7 @@ def _make_samples():
 
 @pytest.fixture(scope="module")
 def ds():
-    return xlproc.dataset(INBOX, previous=PREVIOUS)
+    return xlproc.dataset(INBOX_FILES, previous=PREVIOUS_FILES)
 
 
 def _row(frame: pd.DataFrame, department: str) -> pd.Series:
@@ -95,8 +104,10 @@ def test_unreadable_cell_is_missing_with_its_problem(ds) -> None:
 
 def test_dataset_of_a_batch_equals_the_library_read_and_totals_match(ds, tmp_path: Path) -> None:
     """The batch gathers the same frames from its workers (no second read), and 汇总's totals are their sums."""
-    opts = BatchOptions(jobs=0, previous=PREVIOUS, pipeline=PipelineOptions(report=False))
-    batch = process_folder(INBOX, tmp_path / "out", opts)
+    inbox = _folder(tmp_path / "inbox", INBOX_FILES)
+    previous = _folder(tmp_path / "previous", PREVIOUS_FILES)
+    opts = BatchOptions(jobs=0, previous=previous, pipeline=PipelineOptions(report=False))
+    batch = process_folder(inbox, tmp_path / "out", opts)
     bds = batch.dataset
     pd.testing.assert_frame_equal(bds.fields, ds.fields)
     for tid, frame in ds.tables.items():
@@ -134,7 +145,7 @@ def test_dataset_of_a_batch_equals_the_library_read_and_totals_match(ds, tmp_pat
     assert totals[("支出预算（按功能分类）（收支预算）", "支出合计")][0] == float(frame_sum("budget_exp_total"))
     assert totals[("“三公”经费（三公经费）", "公务接待费")][2] == float(frame_sum("sangong_reception_actual"))
     # a re-run reuses every file and still has every department's figures (records kept in the manifests)
-    again = process_folder(INBOX, tmp_path / "out", opts)
+    again = process_folder(inbox, tmp_path / "out", opts)
     assert again.cached == 7
     pd.testing.assert_frame_equal(again.dataset.fields, ds.fields)
 
@@ -183,7 +194,7 @@ def test_year_change_without_a_note(tmp_path: Path) -> None:
     from xlproc.dataset.across import parse_rules, run_across
     from xlproc.dataset.frames import FileEntry, build_frames
 
-    base = xlproc.dataset(INBOX)
+    base = xlproc.dataset(INBOX_FILES)
     rules = parse_rules(
         {
             "across": [
@@ -286,11 +297,12 @@ def test_formula_like_department_name_is_text_in_the_export(ds, tmp_path: Path) 
 
 def test_cli_dataset(tmp_path: Path) -> None:
     out = tmp_path / "全区数据.xlsx"
-    run = CliRunner().invoke(app, ["dataset", str(INBOX), "-o", str(out)])
+    inbox = _folder(tmp_path / "inbox", INBOX_FILES)
+    run = CliRunner().invoke(app, ["dataset", str(inbox), "-o", str(out)])
     assert run.exit_code == 0, run.output
     assert "7 个部门" in run.output and "跨部门核对发现 1 个问题" in run.output
     assert "示例区市场监督管理局" in run.output  # 元 typed as 万元: 三公 per head far above its peers
-    bad = CliRunner().invoke(app, ["dataset", str(INBOX), "-o", str(tmp_path / "x.txt")])
+    bad = CliRunner().invoke(app, ["dataset", str(inbox), "-o", str(tmp_path / "x.txt")])
     assert bad.exit_code == 2 and "扩展名不对" in bad.output and ".parquet" in bad.output
 
 

@@ -33,7 +33,9 @@ COLS = {
 def summary(tmp_path_factory) -> tuple[Path, object]:
     tmp = tmp_path_factory.mktemp("summary")
     inbox = tmp / "inbox"
-    shutil.copytree(INBOX, inbox)
+    inbox.mkdir()
+    for f in INBOX.glob("*.xlsx"):  # the 2023 edition's samples (inbox/2024 is another edition)
+        shutil.copy2(f, inbox / f.name)
     # the 司法局 files again, later: this one counts, the sample is superseded
     shutil.copy(inbox / "02_示例区司法局.xlsx", inbox / "12_司法局重报.xlsx")
     os.utime(inbox / "02_示例区司法局.xlsx", (1_700_000_000, 1_700_000_000))
