@@ -17,12 +17,14 @@ where the Windows fonts are missing. Headings are numbered in the text (一、�
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
@@ -41,18 +43,6 @@ FALLBACKS = {
     "宋体": "Noto Serif CJK SC",
     "黑体": "Noto Sans CJK SC",
 }
-CATEGORIES = (
-    ("一", "policy", "重大政策落实情况"),
-    ("二", "budgeting", "预算编制管理情况"),
-    ("三", "execution", "预算执行管理情况"),
-    ("四", "performance", "预算绩效管理情况"),
-    ("五", "assets", "资产管理情况"),
-    ("六", "debt", "债务管理情况"),
-    ("七", "transparency", "预算透明度情况"),
-    ("八", "informatization", "预算信息化情况"),
-    ("九", "innovation", "参与财政改革创新情况"),
-    ("十", "problems", "存在问题"),
-)
 
 
 def set_fonts(rpr_owner, east_asia: str, size: float | None = None, bold: bool | None = None) -> None:
@@ -64,10 +54,10 @@ def set_fonts(rpr_owner, east_asia: str, size: float | None = None, bold: bool |
         rpr.insert(0, fonts)
     for attr in list(fonts.attrib):
         del fonts.attrib[attr]
-    fonts.set(qn("w:ascii"), "Times New Roman")
-    fonts.set(qn("w:hAnsi"), "Times New Roman")
+    fonts.set(qn("w:ascii"), east_asia)
+    fonts.set(qn("w:hAnsi"), east_asia)
     fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:cs"), "Times New Roman")
+    fonts.set(qn("w:cs"), east_asia)
     fonts.set(qn("w:hint"), "eastAsia")
     for tag in ("w:color",):
         for el in rpr.findall(qn(tag)):
@@ -116,10 +106,8 @@ def build_styles(doc) -> None:
     fonts = rpr_default.find(qn("w:rFonts"))
     for attr in list(fonts.attrib):
         del fonts.attrib[attr]
-    fonts.set(qn("w:ascii"), "Times New Roman")
-    fonts.set(qn("w:hAnsi"), "Times New Roman")
-    fonts.set(qn("w:eastAsia"), BODY_FONT)
-    fonts.set(qn("w:cs"), "Times New Roman")
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), BODY_FONT)
     lang = rpr_default.find(qn("w:lang"))
     if lang is not None:
         lang.set(qn("w:eastAsia"), "zh-CN")
@@ -141,6 +129,7 @@ def build_styles(doc) -> None:
         ("Heading 1", H1_FONT, True),
         ("Heading 2", H2_FONT, False),
         ("Heading 3", BODY_FONT, True),
+        ("Heading 4", BODY_FONT, False),
     ):
         st = styles[name]
         set_fonts(st.element, font, 16, bold=bold)
@@ -149,8 +138,6 @@ def build_styles(doc) -> None:
             rpr.remove(el)
         style_paragraph(st, indent_chars=2, align=WD_ALIGN_PARAGRAPH.LEFT)
         st.paragraph_format.keep_with_next = True
-
-    from docx.enum.style import WD_STYLE_TYPE
 
     table_text = styles.add_style("表格文字", WD_STYLE_TYPE.PARAGRAPH)
     table_text.base_style = normal
@@ -167,9 +154,24 @@ def build_styles(doc) -> None:
     pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
     pf.line_spacing = 1.0
 
+    signoff = styles.add_style("落款", WD_STYLE_TYPE.PARAGRAPH)
+    signoff.base_style = normal
+    style_paragraph(signoff, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    signoff.paragraph_format.right_indent = Pt(64)  # 4 characters of 16 pt from the right edge
+    signoff.paragraph_format.keep_with_next = True
+
     footer = styles["Footer"]
     set_fonts(footer.element, "宋体", 14)
     style_paragraph(footer, align=WD_ALIGN_PARAGRAPH.CENTER, exact=20)
+    header = styles["Header"]
+    set_fonts(header.element, H1_FONT, 14, bold=True)
+    style_paragraph(header, align=WD_ALIGN_PARAGRAPH.CENTER, exact=20)
+    color = OxmlElement("w:color")
+    color.set(qn("w:val"), "C00000")
+    header.element.get_or_add_rPr().append(color)
+    pbdr = header.element.get_or_add_pPr().find(qn("w:pBdr"))
+    if pbdr is not None:
+        header.element.get_or_add_pPr().remove(pbdr)
 
 
 def setup_page(doc) -> None:
@@ -178,6 +180,15 @@ def setup_page(doc) -> None:
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    # GB/T 9704 7.5: the page number's line sits about 7 mm below the text block. The
+    # footer line is 20 pt (~7 mm) high and ends footer_distance above the page edge:
+    # 35 mm margin − 7 mm gap − 7 mm line = 21 mm.
+    section.footer_distance = Cm(2.1)
+    section.header_distance = Cm(1.5)
+    # Every page of a draft carries the mark (审核未通过（草稿）) in the header.
+    hp = section.header.paragraphs[0]
+    hp.style = doc.styles["Header"]
+    hp.text = "{% if draft %}{{ draft_mark }}{% endif %}"
     p = section.footer.paragraphs[0]
     p.style = doc.styles["Footer"]
     p.add_run("— ")
@@ -223,9 +234,12 @@ class Writer:
     def h(self, level: int, text: str):
         return self.doc.add_heading(text, level=level)
 
-    def table(self, headers: list[tuple[str, float]], loop: str, cells: list[str]) -> None:
-        """Bordered table: a header row, then one row per item of ``loop`` (``{%tr for %}``)."""
-        t = self.doc.add_table(rows=4, cols=len(headers))
+    def table(
+        self, headers: list[tuple[str, float]], loop: str, cells: list[str], tail: list[list[str]] | None = None
+    ) -> None:
+        """Bordered table: a header row, one row per item of ``loop`` (``{%tr for %}``), fixed tail rows."""
+        tail = tail or []
+        t = self.doc.add_table(rows=4 + len(tail), cols=len(headers))
         t.style = self.doc.styles["Table Grid"]
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False
@@ -234,7 +248,7 @@ class Writer:
         for col, (_, width) in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), headers, strict=True):
             col.set(qn("w:w"), str(int(Cm(width).twips)))
         for i, (label, width) in enumerate(headers):
-            for r in range(4):
+            for r in range(4 + len(tail)):
                 t.cell(r, i).width = Cm(width)
             head = t.cell(0, i).paragraphs[0]
             head.text, head.style = label, self.doc.styles["表头"]
@@ -242,6 +256,9 @@ class Writer:
             body.text, body.style = cells[i], self.doc.styles["表格文字"]
             if i == 0:  # 序号
                 body.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            for r, row in enumerate(tail, start=4):
+                cell = t.cell(r, i).paragraphs[0]
+                cell.text, cell.style = row[i], self.doc.styles["表格文字" if i else "表头"]
         t.cell(1, 0).paragraphs[0].text = f"{{%tr for row in {loop} %}}"
         t.cell(3, 0).paragraphs[0].text = "{%tr endfor %}"
         t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # header repeats on each page
@@ -278,63 +295,56 @@ def placeholder(label: str, colour: tuple[int, int, int]) -> bytes:
 
 
 def write_body(w: Writer) -> None:
-    w.p("{{ title }}", "Title")
-    w.p("根据{{ basis }}的要求，{{ dept }}对{{ year }}年度部门整体绩效管理工作逐项开展了自评。现将自评情况报告如下。")
-
-    w.h(1, "一、部门基本情况")
-    w.h(2, "（一）机构设置和人员配备")
-    w.p("{{ basic.org }}")
-    w.p("{{ basic.staff }}")
-    w.when("basic.note", "{{ basic.note }}")
-    w.h(2, "（二）部门整体绩效目标")
-    w.tag("{%p if goals %}")
-    w.p("{{ me }}围绕部门职责，按照“职能—工作活动—对应项目支出”的层级设定了{{ year }}年度整体绩效目标，见下表。")
+    """Title, opening, the wording's blocks in order, 落款 and the findings appendix."""
+    w.p("{{ title_lines }}", "Title")
+    w.p("{{ opening }}")
+    w.tag("{%p for b in blocks %}")
+    w.tag('{%p if b.kind == "h1" %}')
+    w.h(1, "{{ b.text }}")
+    w.tag('{%p elif b.kind == "h2" %}')
+    w.h(2, "{{ b.text }}")
+    w.tag('{%p elif b.kind == "h3" %}')
+    w.h(3, "{{ b.text }}")
+    w.tag('{%p elif b.kind == "h4" %}')
+    w.h(4, "{{ b.text }}")
+    w.tag('{%p elif b.kind == "p" %}')
+    w.p("{{ b.text }}")
+    w.tag('{%p elif b.kind == "table" and b.name == "goals" %}')
     w.table(
         [("序号", 1.3), ("职能", 2.4), ("工作活动", 3.2), ("年度工作目标", 5.4), ("对应项目支出", 3.2)],
-        "goals",
+        "tables.goals",
         ["{{ row.no }}", "{{ row.function }}", "{{ row.activity }}", "{{ row.target }}", "{{ row.project }}"],
     )
-    w.tag("{%p else %}")
-    w.p("{{ me }}本年度未填报部门整体绩效目标。")
-    w.tag("{%p endif %}")
-
-    w.h(1, "二、部门绩效考核自评情况")
-    w.p(
-        "对照考核实施办法逐项自评，{{ year }}年度{{ me }}管理绩效考核合计得分{{ scores.total }}分，"
-        "以适用类别满分{{ scores.base }}分为基数，换算得分{{ scores.converted }}分。各类别得分情况如下。"
+    w.tag('{%p elif b.kind == "table" and b.name == "achievements" %}')
+    w.table(
+        [("序号", 1.3), ("项目名称", 3.4), ("绩效目标", 6.0), ("实现情况", 4.8)],
+        "tables.achievements",
+        ["{{ row.no }}", "{{ row.name }}", "{{ row.goal }}", "{{ row.result }}"],
     )
-    w.tag("{%p if charts.scores %}")
-    w.picture("scores", placeholder("chart:scores", (226, 233, 242)))
-    w.tag("{%p endif %}")
+    w.tag('{%p elif b.kind == "table" and b.name == "scores" %}')
     w.table(
         [("序号", 1.3), ("考核类别", 6.0), ("满分", 2.6), ("自评结果", 5.6)],
         "scores.rows",
         ["{{ row.no }}", "{{ row.name }}", "{{ row.max }}", "{{ row.result }}"],
+        tail=[
+            ["", "合计", "{{ scores.base }}", "{{ scores.total }}"],
+            ["", "换算得分", "100", "{{ scores.converted }}"],
+        ],
     )
-    for num, cid, name in CATEGORIES:
-        w.h(2, f"（{num}）{name}，{{{{ scores.{cid}.result }}}}")
-        w.when(f"scores.{cid}.note", f"扣分说明：{{{{ scores.{cid}.note }}}}")
-        CATEGORY_BODIES[cid](w)
-
-    w.h(1, "三、部门整体绩效目标实现情况")
-    w.tag("{%p if achievements %}")
-    w.p("{{ year }}年度{{ me }}整体绩效目标的实现情况见下表。")
-    w.table(
-        [("序号", 1.3), ("项目名称", 3.4), ("绩效目标", 6.0), ("实现情况", 4.8)],
-        "achievements",
-        ["{{ row.no }}", "{{ row.name }}", "{{ row.goal }}", "{{ row.result }}"],
-    )
-    w.tag("{%p else %}")
-    w.p("{{ me }}本年度未填报整体绩效目标实现情况。")
+    w.tag('{%p elif b.kind == "chart" and b.name == "scores" and charts.scores %}')
+    w.picture("scores", placeholder("chart:scores", (226, 233, 242)))
+    w.tag('{%p elif b.kind == "chart" and b.name == "expenditure" and charts.expenditure %}')
+    w.picture("expenditure", placeholder("chart:expenditure", (242, 236, 226)))
     w.tag("{%p endif %}")
+    w.tag("{%p endfor %}")
 
-    w.h(1, "四、绩效自评发现的问题")
-    w.p("{{ problems_found }}")
-    w.h(1, "五、改进措施及相关建议")
-    w.p("{{ improvements }}")
+    # 落款: a blank line, then department and date flush right (GB/T 9704 7.3.5).
+    w.p("", "落款")
+    w.lines("signoff", "落款")
 
     w.tag("{%p if findings.enabled %}")
-    w.h(1, "{{ findings.title }}")
+    heading = w.h(1, "{{ findings.title }}")
+    heading.paragraph_format.page_break_before = True
     w.p("{{ findings.summary }}")
     w.tag("{%p if findings.rows %}")
     w.table(
@@ -346,107 +356,27 @@ def write_body(w: Writer) -> None:
     w.tag("{%p endif %}")
 
 
-def _policy(w: Writer) -> None:
-    w.h(3, "1.专项资金管理情况")
-    w.p("{{ policy.special_funds }}")
-    w.h(3, "2.“三保”支出保障情况")
-    w.p("{{ me }}将保基本民生、保工资、保运转支出放在预算安排的优先位置，具体如下：")
-    w.lines("policy.sanbao_lines")
-    w.h(3, "3.落实过紧日子要求情况")
-    w.when("policy.frugal_note", "{{ policy.frugal_note }}")
-    w.p("{{ policy.sangong }}")
-    w.when("policy.sangong_reason", "增减原因：{{ policy.sangong_reason }}")
-    w.h(3, "4.减税降费等政策落实情况")
-    w.p("（1）收费项目信息公开。{{ policy.fee }}")
-    w.p("（2）非税收入。{{ policy.nontax }}")
-    w.p("（3）罚没财物管理。{{ policy.fines }}")
-    w.p("（4）财政电子票据。{{ policy.invoice }}")
-    w.when("policy.note", "{{ policy.note }}")
+CORE = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    "<dc:title>部门整体绩效管理自评报告</dc:title><dc:creator>xlproc</dc:creator>"
+    "<cp:lastModifiedBy>xlproc</cp:lastModifiedBy><cp:revision>1</cp:revision>"
+    '<dcterms:created xsi:type="dcterms:W3CDTF">2024-01-01T00:00:00Z</dcterms:created>'
+    '<dcterms:modified xsi:type="dcterms:W3CDTF">2024-01-01T00:00:00Z</dcterms:modified>'
+    "</cp:coreProperties>"
+)
 
 
-def _budgeting(w: Writer) -> None:
-    w.when("budgeting.note", "{{ budgeting.note }}")
-    w.h(3, "1.收支预算")
-    w.p("{{ budgeting.income }}{{ budgeting.expense }}")
-    w.tag("{%p if charts.expenditure %}")
-    w.picture("expenditure", placeholder("chart:expenditure", (242, 236, 226)))
-    w.tag("{%p endif %}")
-    w.h(3, "2.“三公”经费预算")
-    w.p("{{ budgeting.sangong }}")
-    w.h(3, "3.非税收入计划")
-    w.p("{{ budgeting.nontax }}")
-    w.h(3, "4.新增资产预算")
-    w.p("{{ budgeting.asset }}")
-    w.h(3, "5.各类资源统筹管理情况")
-    w.p("{{ budgeting.resources }}")
+def finish_package(data: bytes) -> bytes:
+    """Font table altNames, and no python-docx leftovers in the package.
 
-
-def _execution(w: Writer) -> None:
-    w.h(3, "1.预算执行监督情况")
-    w.p("（1）预警处理。{{ execution.alert }}")
-    w.p("（2）违规支出。{{ execution.violation }}")
-    w.when("execution.note", "{{ execution.note }}")
-    w.h(3, "2.暂付款项管理情况")
-    w.p("{{ execution.temp }}")
-    w.h(3, "3.部门决算管理情况")
-    w.p("{{ execution.final_income }}{{ execution.final_expense }}")
-    w.when("execution.final_note", "{{ execution.final_note }}")
-    w.h(3, "4.政府财务报告管理情况")
-    w.lines("execution.finance")
-    w.when("execution.finance_note", "{{ execution.finance_note }}")
-    w.h(3, "5.政府采购管理情况")
-    w.lines("execution.procurement")
-    w.when("execution.procurement_note", "{{ execution.procurement_note }}")
-    w.h(3, "6.直达资金管理情况")
-    w.p("{{ execution.direct }}")
-
-
-def _performance(w: Writer) -> None:
-    w.h(3, "1.重点工作落实情况")
-    w.p("{{ performance.tasks_intro }}")
-    w.lines("performance.tasks")
-    w.when("performance.note", "{{ performance.note }}")
-    w.h(3, "2.事前绩效评估情况")
-    w.p("{{ performance.pre_eval }}")
-    w.h(3, "3.绩效监控管理情况")
-    w.when("performance.progress", "{{ performance.progress }}")
-    w.when("performance.midyear", "{{ performance.midyear }}")
-    w.when("performance.yearend", "{{ performance.yearend }}")
-    w.h(3, "4.绩效评价管理情况")
-    w.p("（1）绩效自评。{{ performance.self_eval }}")
-    w.p("（2）重点评价。{{ performance.key_eval }}")
-    w.h(3, "5.投资评审工作情况")
-    w.p("{{ performance.investment }}")
-
-
-def _assets(w: Writer) -> None:
-    w.h(3, "1.资产存量情况")
-    w.p("{{ assets.stock }}{{ assets.others }}{{ assets.new }}")
-    w.h(3, "2.资产基础管理情况")
-    w.p("{{ assets.management }}")
-    w.when("assets.note", "{{ assets.note }}")
-
-
-def _simple(key: str):
-    def body(w: Writer) -> None:
-        w.when(f"{key}.sentence", f"{{{{ {key}.sentence }}}}")
-        w.when(f"{key}.note", f"{{{{ {key}.note }}}}")
-
-    return body
-
-
-CATEGORY_BODIES = {
-    "policy": _policy,
-    "budgeting": _budgeting,
-    "execution": _execution,
-    "performance": _performance,
-    "assets": _assets,
-    **{k: _simple(k) for k in ("debt", "transparency", "informatization", "innovation", "problems")},
-}
-
-
-def add_font_fallbacks(data: bytes) -> bytes:
-    """Declare the Chinese fonts in fontTable.xml with an altName LibreOffice can find."""
+    python-docx's default document carries a blank thumbnail, a description, 2013
+    dates and a Japanese East-Asian theme language; a bureau opening the template (or
+    a report made from it) should see none of that. The renderer stamps each report's
+    own title, dates and status into core.xml.
+    """
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     entries = "".join(
@@ -456,9 +386,21 @@ def add_font_fallbacks(data: bytes) -> bytes:
     )
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
+            if item.filename == "docProps/thumbnail.jpeg":
+                continue
             blob = src.read(item.filename)
             if item.filename == "word/fontTable.xml":
                 blob = blob.replace(b"</w:fonts>", entries.encode("utf-8") + b"</w:fonts>")
+            elif item.filename == "_rels/.rels":
+                blob = re.sub(rb"<Relationship [^>]*Target=\"docProps/thumbnail.jpeg\"/>", b"", blob)
+            elif item.filename == "[Content_Types].xml":
+                blob = re.sub(rb"<Override [^>]*PartName=\"/docProps/thumbnail.jpeg\"[^>]*/>", b"", blob)
+            elif item.filename == "docProps/core.xml":
+                blob = CORE.encode("utf-8")
+            elif item.filename == "word/settings.xml":
+                blob = blob.replace(b'w:eastAsia="ja-JP"', b'w:eastAsia="zh-CN"')
+            elif item.filename == "word/theme/theme1.xml":
+                blob = re.sub(rb'<a:font script="Jpan" typeface="[^"]*"/>', b"", blob)
             # A fixed timestamp keeps the committed file byte-identical across rebuilds.
             dst.writestr(zipfile.ZipInfo(item.filename, date_time=(2024, 1, 1, 0, 0, 0)), blob, zipfile.ZIP_DEFLATED)
     return out.getvalue()
@@ -474,15 +416,9 @@ def build() -> bytes:
         if child.tag != qn("w:sectPr"):
             body.remove(child)
     write_body(Writer(doc))
-    props = doc.core_properties
-    props.title, props.author, props.comments = (
-        "部门整体绩效管理自评报告模板",
-        "xlproc",
-        "docxtpl 模板，可在 Word/WPS 中修改样式",
-    )
     buf = io.BytesIO()
     doc.save(buf)
-    return add_font_fallbacks(buf.getvalue())
+    return finish_package(buf.getvalue())
 
 
 def main() -> int:

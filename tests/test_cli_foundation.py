@@ -109,4 +109,4 @@ def test_no_command_modifies_its_input(tmp_path):
         assert result.exit_code in (0, 1), (args, result.output)
         assert src.read_bytes() == before, args
         assert src.stat().st_mtime_ns == stat.st_mtime_ns, args
-    assert (tmp_path / "网信办_审核.xlsx").exists() and (tmp_path / "网信办_自评报告.docx").exists()
+    assert (tmp_path / "网信办_审核.xlsx").exists() and (tmp_path / "网信办_自评报告_草稿.docx").exists()

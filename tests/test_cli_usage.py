@@ -149,7 +149,7 @@ def test_output_naming_a_folder_gets_the_default_name_inside(tmp_path):
     assert runner.invoke(app, ["template", "-o", str(out)]).exit_code == 0
     assert runner.invoke(app, ["annotate", str(src), "-o", str(out)]).exit_code == 1  # findings, written
     assert runner.invoke(app, ["report", str(src), "-o", str(out)]).exit_code == 0
-    assert {p.name for p in out.iterdir()} == {"网信办_自评报告.docx", "网信办_审核.xlsx", "自评表.xlsx"}
+    assert {p.name for p in out.iterdir()} == {"网信办_自评报告_草稿.docx", "网信办_审核.xlsx", "自评表.xlsx"}
     for p in out.iterdir():
         assert zipfile.is_zipfile(p), p
 

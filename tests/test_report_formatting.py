@@ -83,18 +83,24 @@ def test_clean_text_paragraphs_and_illegal_characters():
 
 def test_report_yaml_packaged_and_errors(tmp_path: Path):
     packaged = load_report_options()
-    assert packaged.list_zero_classes is False and packaged.charts is True
-    assert any("{year}" in doc for doc in packaged.basis_documents)
+    assert packaged.charts is True and packaged.wording_path.name == "wording.yaml"
+    assert any("{year}" in doc["title"] for doc in packaged.basis_documents)
+    assert packaged.basis_documents[0]["number"] == "徐政财字〔2023〕73号"  # 文号 from the pack
     bad = tmp_path / "report.yaml"
-    bad.write_text("report:\n  list_zero_classes: 是\n", encoding="utf-8")
-    with pytest.raises(SpecError, match=r"report\.list_zero_classes"):
+    bad.write_text("report:\n  charts: 是\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"report\.charts"):
+        load_report_options(bad)
+    bad.write_text("report:\n  basis_documents: [{issuer: 甲}]\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="第1项: 应含 title"):
         load_report_options(bad)
     bad.write_text("report:\n  colour: red\n", encoding="utf-8")
     with pytest.raises(SpecError, match="未知设置 colour"):
         load_report_options(bad)
     good = tmp_path / "ok.yaml"
-    good.write_text("report:\n  basis_documents: [《甲》]\n  self_name: 我单位\n", encoding="utf-8")
-    assert load_report_options(good) == ReportOptions(basis_documents=("《甲》",), self_name="我单位")
+    good.write_text("report:\n  basis_documents: [《甲》]\n  appendix_title: 附\n", encoding="utf-8")
+    assert load_report_options(good) == ReportOptions(
+        basis_documents=({"issuer": "", "title": "甲", "number": ""},), appendix_title="附"
+    )
 
 
 @pytest.mark.skipif(not charts.charts_available(), reason="no CJK font on this system")

@@ -78,7 +78,7 @@ SEED_FIGURES = {
     ],
     "（四）预算绩效管理情况，得分23分": [
         "重点任务1项",
-        "对2个项目开展事前绩效评估",
+        "2个项目开展事前绩效评估",
         "支出进度为100.00%",
         "达到50%的项目1个",
         "30%以下的项目1个",
@@ -112,7 +112,10 @@ PARTS = [
 def project(path: Path) -> str:
     """A readable text projection of a .docx: styled paragraphs, pictures and tables in body order."""
     document = docx.Document(str(path))
-    lines = [f"# title: {document.core_properties.title}"]
+    props = document.core_properties
+    lines = [f"# title: {props.title}", f"# status: {props.content_status}"]
+    header = " ".join(p.text for p in document.sections[0].header.paragraphs if p.text.strip())
+    lines.append(f"# header: {header}")
     body = document.element.body
     for child in body.iterchildren():
         if child.tag == qn("w:p"):
@@ -121,7 +124,7 @@ def project(path: Path) -> str:
             if pics:
                 lines.append(f"[picture {', '.join(pics)}]")
             if para.text.strip():
-                lines.append(f"[{para.style.name}] {para.text}")
+                lines.append(f"[{para.style.name}] {para.text.replace(chr(10), '⏎')}")
         elif child.tag == qn("w:tbl"):
             table = docx.table.Table(child, document)
             for row in table.rows:
@@ -154,8 +157,16 @@ def wangxinban(tmp_path_factory, renderer) -> Path:
     return renderer.render(read_workbook(WANGXINBAN), out)
 
 
-def test_wangxinban_golden_projection(wangxinban, golden):
+@pytest.fixture(scope="module")
+def wangxinban_draft(tmp_path_factory, renderer) -> Path:
+    """The report as `xlproc report` makes it: checked first, so a draft with its findings."""
+    sub = read_workbook(WANGXINBAN)
+    return renderer.render(sub, tmp_path_factory.mktemp("draft") / "网信办_草稿.docx", report=run_checks(sub))
+
+
+def test_wangxinban_golden_projection(wangxinban, wangxinban_draft, golden):
     golden("report/wangxinban.txt", project(wangxinban))
+    golden("report/wangxinban_draft.txt", project(wangxinban_draft))
 
 
 def test_every_seed_figure_in_its_section(wangxinban):
@@ -202,7 +213,7 @@ def test_hostile_free_text_renders_literally(make_workbook, renderer, tmp_path):
     out = renderer.render(sub, tmp_path / "hostile.docx")
     document = docx.Document(str(out))  # well-formed, opens
     texts = [p.text for p in document.paragraphs]
-    assert "测试局 <A&B>2023年度部门整体绩效管理自评报告" in texts
+    assert "测试局 <A&B>\n2023年度部门整体绩效管理自评报告" in texts  # title broken after the department
     assert HOSTILE in texts
     assert f"第一条 {HOSTILE}" in texts and "第二条" in texts  # one paragraph per line
     assert long_paragraph in texts
@@ -213,14 +224,24 @@ def test_hostile_free_text_renders_literally(make_workbook, renderer, tmp_path):
 
 def test_template_uses_only_variables_the_context_provides(renderer):
     assert renderer.variables() <= set(CONTEXT_KEYS)
-    assert {"title", "scores", "policy", "findings", "charts"} <= renderer.variables()
+    assert {
+        "title_lines",
+        "opening",
+        "blocks",
+        "scores",
+        "findings",
+        "charts",
+        "draft",
+        "signoff",
+    } <= renderer.variables()
 
 
 def test_blank_workbook_renders_every_branch_strictly(make_workbook, renderer, tmp_path):
     sub = read_workbook(make_workbook({}))
     out = renderer.render(sub, tmp_path / "blank.docx", report=run_checks(sub))
     text = project(out)
-    assert "本部门本年度未填报部门整体绩效目标。" in text
+    assert "[Normal] 部门整体绩效目标未填报。" in text
+    assert "# header: 审核未通过（草稿）" in text and "# status: 审核未通过（草稿）" in text
     assert "附件：审核情况" in text
 
 
@@ -238,7 +259,7 @@ def test_missing_variable_is_an_error_naming_it(tmp_path):
     with pytest.raises(ReportError, match="未提供的变量：nosuch"):
         ReportRenderer(_template_with(tmp_path, "{{ nosuch }}")).render(sub, tmp_path / "a.docx")
     with pytest.raises(ReportError, match="未提供的变量：missing_key"):
-        ReportRenderer(_template_with(tmp_path, "{{ scores.policy.missing_key }}")).render(sub, tmp_path / "b.docx")
+        ReportRenderer(_template_with(tmp_path, "{{ scores.missing_key }}")).render(sub, tmp_path / "b.docx")
     assert not (tmp_path / "a.docx").exists()
     with pytest.raises(ReportError, match="语法错误"):
         ReportRenderer(_template_with(tmp_path, "{% if %}"))
@@ -246,7 +267,7 @@ def test_missing_variable_is_an_error_naming_it(tmp_path):
 
 def test_custom_template_renders(tmp_path):
     out = render_report(
-        read_workbook(WANGXINBAN), tmp_path / "c.docx", template=_template_with(tmp_path, "{{ scores.total }}分")
+        read_workbook(WANGXINBAN), tmp_path / "c.docx", template=_template_with(tmp_path, "{{ scores.total }}")
     )
     assert [p.text for p in docx.Document(str(out)).paragraphs][1] == "81.5分"
 
@@ -256,12 +277,12 @@ def test_cli_report_with_findings(tmp_path):
     shutil.copy(WANGXINBAN, src)
     result = CliRunner().invoke(app, ["report", str(src), "--with-findings"])
     assert result.exit_code == 0, result.output
-    out = tmp_path / "网信办_自评报告.docx"
-    assert str(out) in result.output
+    out = tmp_path / "网信办_自评报告_草稿.docx"  # open findings: a draft
+    assert str(out) in result.output and "草稿" in result.output
     text = project(out)
     assert "[Heading 1] 附件：审核情况" in text
     sub = read_workbook(src)
-    expected = build_context(sub, run_checks(sub))["findings"]["rows"]
+    expected = build_context(sub, run_checks(sub), appendix=True)["findings"]["rows"]
     assert expected and all(r["message"] in text for r in expected)
 
 

@@ -87,6 +87,37 @@ CASES: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {
         "score_policy_score",
         {"values": {"score_policy_score": "0"}},
     ),
+    # text_claim (xlproc/rules/claims.py): what the department wrote against its figures
+    "claim.no_deduction_with_problems": (
+        {"values": {"problems_found": "部分绩效指标未完成，一个项目未按合同约定支付资金。"}},
+        "problems_found",
+        {"values": {"problems_found": "部分绩效指标未完成。", "score_problems_score": "1"}},
+    ),
+    "claim.full_marks_with_problems": (
+        {"values": {"score_innovation_score": "3"}},
+        "problems_found",
+        {"values": {"score_innovation_score": "3", "problems_found": "无"}},
+    ),
+    "claim.strict_control_with_rise": (
+        {"values": {"sangong_car_operation_actual": "3.50"}},
+        "frugal_note",
+        {"values": {"sangong_car_operation_actual": "3.50", "frugal_note": "公用经费按定额安排。"}},
+    ),
+    "claim.full_with_sanbao_shortfall": (
+        {"values": {"policy_note": "“三保”支出全部足额保障。", "sanbao_wage_actual": "400.00"}},
+        "policy_note",
+        {"values": {"policy_note": "“三保”支出全部足额保障。"}},
+    ),
+    "claim.no_new_assets_with_budget": (
+        {"values": {"assets_note": "本年无新增资产，资产账实相符。"}},
+        "assets_note",
+        {"values": {"assets_note": "本年无新增资产。", "new_asset_budget": "0", "new_assets_amount": "0"}},
+    ),
+    "claim.no_procurement_with_contracts": (
+        {"values": {"procurement_note": "本年不存在政府采购事项。"}},
+        "procurement_note",
+        {"values": {"procurement_note": "本年不存在政府采购事项。", "procurement_budget": "0", "contract_total": "0"}},
+    ),
     "scores.total": (
         {"typed_counts": {"score_total": "90.0"}},
         "score_total",

@@ -411,6 +411,10 @@ EXPECTED_FINDINGS = {
         ("warning", "final.exp_over_income", "final_exp_total_amount"),  # 192.34 > 191.48
         ("warning", "policy.nontax_deviation", "nontax.actual"),  # 0.0044 vs 0.01
         ("warning", "policy.sanbao_within_budget", "sanbao_total_plan"),  # 235.34 > 197.06
+        # what the department wrote against its figures (text_claim, issue 10.5)
+        ("warning", "claim.full_marks_with_problems", "problems_found"),  # 换算100 beside listed problems
+        ("warning", "claim.no_deduction_with_problems", "problems_found"),  # 扣分0 beside 没有全部完成
+        ("warning", "claim.strict_control_with_rise", "frugal_note"),  # 从严控制 beside 0.93 → 1.79
     ],
     "02": [],  # clean
     "03": [],  # clean within the year (the cross-year slip is below)

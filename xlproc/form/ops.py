@@ -266,7 +266,7 @@ def _score_converted_value(c, spec, values, frames, decimals):
 
 def _score_converted_interval(c, ctx):
     base = _score_base(c, ctx.spec, ctx.raw)
-    return (ctx.computed(c["score_converted"]) / ctx.exact(base)).pct()
+    return (ctx.num(c["score_converted"]) / ctx.exact(base)).pct()  # typed or computed total
 
 
 def _ref_check(key: str) -> Callable[[Mapping[str, Any], FormSpec], str | None]:

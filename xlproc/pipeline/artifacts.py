@@ -69,10 +69,17 @@ def _annotated(writer: ArtifactWriter, outcome: CheckOutcome, stem: str) -> Arti
 def _report(
     writer: ArtifactWriter, outcome: CheckOutcome, stem: str, *, renderer: Any = None, appendix: bool = False
 ) -> Artifact:
-    """The narrative report (.docx) rendered with the pack's template (or ``renderer``)."""
+    """The narrative report (.docx) rendered with the pack's template (or ``renderer``).
+
+    The check decides draft or final: with open findings the report is a draft — marked
+    on every page, doubted figures 待核实, findings appended — and its file name gets ``_草稿``
+    before the suffix.
+    """
+    from ..report import draft_path
+
     renderer = renderer or report_renderer(outcome.pack)
-    body = renderer.render_docx(outcome.submission, report=outcome.report if appendix else None)
-    return Artifact(writer.kind, writer.name(stem), DOCX, body)
+    body = renderer.render_docx(outcome.submission, report=outcome.report, appendix=appendix)
+    return Artifact(writer.kind, draft_path(Path(writer.name(stem)), outcome.report).name, DOCX, body)
 
 
 def findings_payload(outcome: CheckOutcome) -> dict[str, Any]:

@@ -291,8 +291,8 @@ def _scores_base(title: str, categories: tuple[tuple[str, Decimal], ...]) -> Ima
     adds its own 得分 bars and values.
     """
     img, draw = _canvas(title)
-    x = WIDTH // 2 - 160
-    for colour, text in ((_BLUE, "得分"), (_PALE, "满分"), (_RED, "扣分")):
+    x = WIDTH // 2 - 104
+    for colour, text in ((_BLUE, "得分"), (_PALE, "满分")):
         draw.rectangle([x, 58, x + 22, 76], fill=colour, outline=_MUTED if colour == _PALE else None)
         _text(img, (x + 30, 67), text, 20)
         x += 112
@@ -310,7 +310,12 @@ def _scores_base(title: str, categories: tuple[tuple[str, Decimal], ...]) -> Ima
 
 
 def scores_chart(rows: list[dict[str, Any]], title: str = "各类别自评得分与满分") -> bytes:
-    """Per category: a pale bar for 满分, a solid bar for 得分 (red for 扣分)."""
+    """Per scored category: a pale bar for 满分, a solid bar for 得分.
+
+    Only categories that have a 满分 to be measured against belong here: bonus and
+    deduction items are left to the table (the context passes ``kind == "score"`` rows).
+    """
+    rows = [r for r in rows if r.get("kind", "score") == "score" and r.get("score") is not None]
     img = _scores_base(title, tuple((r["label"], r["max"]) for r in rows)).copy()
     draw = ImageDraw.Draw(img)
     label_w = _SCORES_LABEL_W
@@ -323,10 +328,8 @@ def scores_chart(rows: list[dict[str, Any]], title: str = "各类别自评得分
         score = max(min(r["score"], r["max"]), Decimal(0))
         got = int(span * float(score / biggest))
         if got:
-            colour = _RED if r["kind"] == "deduction" else _BLUE
-            draw.rectangle([label_w, int(y + row_h * 0.3), label_w + got, int(y + row_h * 0.7)], fill=colour)
-        verb = "扣" if r["kind"] == "deduction" else ""
-        _text(img, (full + 10, y + row_h // 2), f"{verb}{fmt_score(r['score'], 1)} / {fmt_score(r['max'], 1)}", size)
+            draw.rectangle([label_w, int(y + row_h * 0.3), label_w + got, int(y + row_h * 0.7)], fill=_BLUE)
+        _text(img, (full + 10, y + row_h // 2), f"{fmt_score(r['score'], 1)} / {fmt_score(r['max'], 1)}", size)
     return _png(img)
 
 

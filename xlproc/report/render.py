@@ -9,7 +9,9 @@ docxtpl) and the compiled jinja ``Template``. Rendering is then: build the conte
 render the compiled template, expand paragraph marks, check the XML is well formed,
 and write a copy of the package with the new document.xml and chart pictures.
 
-Jinja runs with ``autoescape`` (department text containing ``< > &`` is escaped, and
+The sentences themselves come from the pack's wording file (wording.py), rendered into
+the context before the docx template runs; the docx template only places them.
+Jinja runs sandboxed with ``autoescape`` (department text containing ``< > &`` is escaped, and
 text that looks like ``{{ x }}`` is data, never re-parsed) and ``StrictUndefined``
 (a variable the context does not provide is an error naming it, never a blank).
 Column loops (``{%tc``) are not supported by this renderer; row loops are.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from xml.parsers import expat
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 
 from ..errors import XlprocError
@@ -38,15 +41,27 @@ from ..ooxml.zipout import make_entry, zip_bytes
 from ..results import CheckReport
 from ..submission import Submission
 from .charts import render_charts
-from .context import build_context
+from .context import LINE_BREAK, build_context, is_draft
 from .formatting import PARAGRAPH_MARK
 from .options import ReportOptions, default_options
+from .wording import WordingError
 
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _PPR = re.compile(r"<w:pPr>.*?</w:pPr>", re.DOTALL)
 _RUN = re.compile(r"<w:r(?:\s[^>]*)?>.*?</w:r>", re.DOTALL)
 _RPR = re.compile(r"<w:rPr>.*?</w:rPr>", re.DOTALL)
-_TITLE = re.compile(r"<dc:title>.*?</dc:title>|<dc:title/>", re.DOTALL)
+_BR = '</w:t><w:br/><w:t xml:space="preserve">'
+_CORE = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    "<dc:title>{title}</dc:title><dc:subject>{subject}</dc:subject><dc:creator>{creator}</dc:creator>"
+    "<cp:keywords>{keywords}</cp:keywords><cp:lastModifiedBy>xlproc</cp:lastModifiedBy><cp:revision>1</cp:revision>"
+    '<dcterms:created xsi:type="dcterms:W3CDTF">{now}</dcterms:created>'
+    '<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified>'
+    "<cp:category>自评报告</cp:category>{status}</cp:coreProperties>"
+)
 _NS = {
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
@@ -127,8 +142,8 @@ class ReportRenderer:
     def __init__(self, template: Path | None = None, options: ReportOptions | None = None):
         self.path = Path(template) if template else templates_dir() / "report.docx"
         self.options = options or default_options()
-        # sandboxed: a template (the bureau's or a pack's wording) cannot reach Python internals
-        self.env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+        # sandboxed: a template (the bureau's or a pack's) cannot reach Python internals
+        self.env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
         try:
             raw = self.path.read_bytes()
             with zipfile.ZipFile(BytesIO(raw)) as z:
@@ -194,7 +209,7 @@ class ReportRenderer:
                 raise ReportError(f"报告模板 {self.path} 使用了未提供的变量：{name}") from exc
             except TemplateError as exc:
                 raise ReportError(f"报告模板 {self.path} 渲染失败：{exc}") from exc
-            xml = _expand_marks(xml.replace("\n<w:p", "<w:p"))
+            xml = _expand_marks(xml.replace("\n<w:p", "<w:p")).replace(LINE_BREAK, _BR)
             doc = (_DECL + part.head + xml + part.tail).encode("utf-8")
             try:
                 _check_well_formed(doc)
@@ -205,22 +220,32 @@ class ReportRenderer:
             if name in self._charts:
                 replaced[self._charts[name]] = png
         if self._core is not None and "title" in context:
-            name, blob = self._core
-            title = str(context["title"]).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            replaced[name] = _TITLE.sub(lambda _m: f"<dc:title>{title}</dc:title>", blob, count=1).encode("utf-8")
+            replaced[self._core[0]] = _core_xml(context).encode("utf-8")
         return zip_bytes([make_entry(e.name, replaced[e.name], 1) if e.name in replaced else e for e in self._entries])
 
-    def context(self, sub: Submission, report: CheckReport | None = None) -> dict[str, Any]:
-        """The template context for ``sub`` with this renderer's options."""
-        return build_context(sub, report, self.options)
+    def context(
+        self, sub: Submission, report: CheckReport | None = None, appendix: bool | None = None
+    ) -> dict[str, Any]:
+        """The template context for ``sub`` with this renderer's options and wording."""
+        try:
+            return build_context(sub, report, self.options, appendix=appendix)
+        except WordingError as exc:
+            raise ReportError(str(exc)) from exc
 
-    def render(self, sub: Submission, out: Path, report: CheckReport | None = None) -> Path:
-        """Render ``sub`` (with the 审核情况 appendix when ``report`` is given) to ``out`` atomically."""
-        return write_bytes(Path(out), self.render_docx(sub, report))
+    def render(
+        self, sub: Submission, out: Path, report: CheckReport | None = None, appendix: bool | None = None
+    ) -> Path:
+        """Render ``sub`` to ``out`` atomically.
 
-    def render_docx(self, sub: Submission, report: CheckReport | None = None) -> bytes:
-        """The report of ``sub`` (with the 审核情况 appendix when ``report`` is given) as .docx bytes."""
-        ctx = self.context(sub, report)
+        ``report`` (the check's findings) makes the report a draft when findings are
+        open — marked on every page, doubted figures 待核实, appendix included; with
+        ``appendix`` the 审核情况 appendix is added to a final report too.
+        """
+        return write_bytes(Path(out), self.render_docx(sub, report, appendix))
+
+    def render_docx(self, sub: Submission, report: CheckReport | None = None, appendix: bool | None = None) -> bytes:
+        """The rendered .docx as bytes (for writers that do not touch the disk)."""
+        ctx = self.context(sub, report, appendix)
         for name in ("expenditure", "scores"):
             if name not in self._charts:  # this template has no picture for it: skip drawing
                 ctx["charts"][name] = False
@@ -229,6 +254,25 @@ class ReportRenderer:
             if name not in images:  # no CJK font: leave the picture out rather than show tofu
                 ctx["charts"][name] = False
         return self.render_bytes(ctx, images)
+
+
+def _xml_text(value: Any) -> str:
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _core_xml(context: dict[str, Any]) -> str:
+    """Document properties of one report: its title, department, date and draft status."""
+    draft = bool(context.get("draft"))
+    mark = _xml_text(context.get("draft_mark", ""))
+    title = _xml_text(context["title"])
+    return _CORE.format(
+        title=title,
+        creator=_xml_text(context.get("dept", "")),
+        keywords=mark if draft else "",
+        subject=mark if draft else "部门整体绩效管理自评报告",
+        now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        status=f"<cp:contentStatus>{mark}</cp:contentStatus>" if draft else "<cp:contentStatus>终稿</cp:contentStatus>",
+    )
 
 
 def convert_to_pdf(docx: Path, pdf: Path | None = None) -> Path:
@@ -269,3 +313,6 @@ def render_report(
         renderer = _RENDERERS[key] = ReportRenderer(template, opts)
     path = renderer.render(sub, Path(out), report)
     return convert_to_pdf(path) if pdf else path
+
+
+__all__ = ["ReportError", "ReportRenderer", "convert_to_pdf", "is_draft", "render_report"]

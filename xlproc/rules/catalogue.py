@@ -23,7 +23,7 @@ import yaml
 from ..form.spec import FormSpec, SpecError, default_spec, templates_dir
 from ..form.yamlfile import load_yaml_text
 from ..results import SEVERITIES
-from . import builtin, copied, declared, formulas, plausibility  # noqa: F401 — registers the built-in rule types
+from . import builtin, claims, copied, declared, formulas, plausibility  # noqa: F401 — registers the built-in rule types
 from .expr import Compiler
 from .types import TYPES, CheckRule, Rule, RuleInfo
 

@@ -1,0 +1,315 @@
+"""What the report may say about each field: its value, formatted, and its state.
+
+The wording (the pack's ``wording.yaml``) never sees a raw cell. Python prepares one
+``Fact`` per field of the form — value, formatted text and three flags: ``blank``
+(nothing was entered), ``unreadable`` (something was entered the reader could not
+take as the field's type, kept as a cell problem) and ``flagged`` (the checker calls
+the figure a mandatory error or a probable unit slip). A blank fact prints 未填报 and
+an unreadable one 无法识别, never 0, so a sentence that forgets to test them still
+says nothing false. Computed fields (totals, ratios, counts) are blank when every
+input they are computed from is blank and unreadable when any input is.
+
+Nothing here names a field of a particular edition: fields, grids and tables come
+from the form spec; which of them feed which sentence is the wording's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..form.spec import Block, FormSpec
+from ..results import CheckReport
+from ..submission import Submission
+from .formatting import clean_inline, clean_text, fmt_count, fmt_date, fmt_money, fmt_percent, fmt_score, to_decimal
+
+UNFILLED = "未填报"
+UNREADABLE = "无法识别"
+TO_VERIFY = "（待核实）"
+MONEY_UNIT = "万元"
+
+_MONEY, _PERCENT, _COUNT = ("money",), ("percent",), ("count", "year")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One field as the report may state it (see the module docstring)."""
+
+    id: str
+    label: str
+    type: str
+    value: Any  # Decimal / str / date / None
+    decimals: int = 2
+    state: str = "ok"  # ok | blank | unreadable
+    flagged: bool = False  # the checker doubts this figure (marked in a draft)
+    cell: str = ""  # 工作表!单元格, for messages
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def blank(self) -> bool:
+        return self.state == "blank"
+
+    @property
+    def unreadable(self) -> bool:
+        return self.state == "unreadable"
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+    # -- values ----------------------------------------------------------------------
+    @property
+    def num(self) -> Decimal | None:
+        """The number, or None when blank / unreadable / not a number."""
+        return to_decimal(self.value) if self.ok else None
+
+    @property
+    def zero(self) -> bool:
+        """Entered and equal to 0 (a blank is not zero)."""
+        n = self.num
+        return n is not None and n == 0
+
+    @property
+    def positive(self) -> bool:
+        n = self.num
+        return n is not None and n > 0
+
+    @property
+    def yes(self) -> bool:
+        return self.ok and self.plain == "是"
+
+    @property
+    def no(self) -> bool:
+        return self.ok and self.plain == "否"
+
+    @property
+    def plain(self) -> str:
+        """The formatted value without the 待核实 mark ('' when blank / unreadable)."""
+        if not self.ok:
+            return ""
+        v = self.value
+        if self.type in _MONEY:
+            return fmt_money(v, self.decimals)
+        if self.type in _PERCENT:
+            return fmt_percent(v)
+        if self.type in _COUNT:
+            return fmt_count(v)
+        if self.type == "number":
+            return fmt_score(v, self.decimals)
+        if self.type == "date" or hasattr(v, "isoformat"):
+            return fmt_date(v)
+        if isinstance(v, Decimal):
+            return fmt_score(v, 4)
+        if self.type == "longtext":
+            return clean_text(v)
+        return clean_inline(v)
+
+    @property
+    def unit(self) -> str:
+        """万元 for amounts (printed with the figure), '' otherwise."""
+        return MONEY_UNIT if self.type in _MONEY else ""
+
+    @property
+    def mark(self) -> str:
+        """（待核实） when a draft doubts this figure."""
+        return TO_VERIFY if self.flagged and self.ok else ""
+
+    @property
+    def text(self) -> str:
+        """What the report prints: 3861.27万元（待核实）, 87.40%, 未填报 or 无法识别."""
+        if self.blank:
+            return UNFILLED
+        if self.unreadable:
+            return UNREADABLE
+        return self.plain + self.unit + self.mark
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:  # ``{% if f.note %}``: entered and not empty
+        return self.ok and bool(self.plain)
+
+
+class GridRow:
+    """One row of a grid: ``row.label``, ``row.id`` and each column's Fact by column id."""
+
+    def __init__(self, row_id: str, label: str, cells: dict[str, Fact]):
+        self.id, self.label, self.cells = row_id, label, cells
+
+    def __getattr__(self, name: str) -> Fact:
+        cells = self.__dict__.get("cells", {})
+        if name in cells:
+            return cells[name]
+        raise AttributeError(name)
+
+
+class TableRow(GridRow):
+    """One non-empty row of a repeating table (``row.no`` is its 1-based position)."""
+
+    def __init__(self, no: int, cells: dict[str, Fact]):
+        super().__init__(str(no), "", cells)
+        self.no = no
+
+
+def flagged_cells(report: CheckReport | None) -> set[tuple[str, str]]:
+    """(sheet, cell) of figures a draft marks 待核实: mandatory errors and probable unit slips."""
+    out: set[tuple[str, str]] = set()
+    if report is None:
+        return out
+    for f in report.findings:
+        # The finding's own cell is the figure it doubts (a unit slip's base, a total's
+        # parts are only context and stay unmarked).
+        if f.severity == "error" or ("as_wan" in f.operands and not f.explained):
+            out.add((f.sheet, f.cell))
+    return out
+
+
+def _refs(node: Any, spec: FormSpec) -> list[str]:
+    """Field ids and table.column references inside a compute definition."""
+    found: list[str] = []
+    if isinstance(node, str):
+        head, _, column = node.partition(".")
+        grid = next((b for s in spec.sheets for b in s.blocks if b.kind == "grid" and b.id == head), None)
+        if node in spec.fields or head in spec.tables:
+            found.append(node)
+        elif grid is not None and column:  # grid.column (e.g. the score column of the rubric grid)
+            found += [
+                grid.grid_field(r.id, column) for r in grid.grid_rows if grid.grid_field(r.id, column) in spec.fields
+            ]
+    elif isinstance(node, dict):
+        for v in node.values():
+            found += _refs(v, spec)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            found += _refs(v, spec)
+    return found
+
+
+class FactBook:
+    """Every field, grid and table of one submission as Facts."""
+
+    def __init__(self, sub: Submission, report: CheckReport | None = None, mark: bool = False, scores: Any = None):
+        self.sub, self.spec = sub, sub.spec
+        self.flagged = flagged_cells(report) if mark else set()
+        self._bad_columns = {p.field_id for p in sub.problems if "." in p.field_id}
+        self._bad_cells = {(p.sheet, p.cell) for p in sub.problems}
+        self._score_fields = scores or ()
+        self.fields: dict[str, Fact] = {}
+        for fid in self.spec.fields:
+            self.fields[fid] = self._fact(fid, set())
+
+    def _fact(self, fid: str, seen: set[str]) -> Fact:
+        hit = self.fields.get(fid)
+        if hit is not None:
+            return hit
+        fs = self.spec.fields[fid]
+        fv = self.sub.fields.get(fid)
+        decimals = self.spec.decimals(fs)
+        decimals = 2 if decimals is None else decimals
+        value = None if fv is None else fv.value
+        cell = f"{fv.sheet}!{fv.cell}" if fv is not None else ""
+        flagged = fv is not None and (fv.sheet, fv.cell) in self.flagged
+        if fv is not None and fv.problem:
+            state = "unreadable"
+        elif fs.compute is not None:
+            state = self._computed_state(fs.compute, seen | {fid})
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            state = "blank"
+        else:
+            state = "ok"
+        if state == "ok" and value is None:
+            state = "blank"
+        fact = Fact(fid, fs.label, fs.type, value, decimals, state, flagged, cell)
+        self.fields[fid] = fact
+        return fact
+
+    def _computed_state(self, compute: dict[str, Any], seen: set[str]) -> str:
+        refs = _refs(compute, self.spec)
+        if not refs and any(k in compute for k in ("score_total", "score_converted")):
+            refs = list(self._score_fields)
+        states = []
+        for ref in refs:
+            if ref not in self.spec.fields:
+                states.append(self._column_state(ref))
+            elif ref not in seen:
+                states.append(self._fact(ref, seen).state)
+        if "unreadable" in states:
+            return "unreadable"
+        if states and all(s == "blank" for s in states):
+            return "blank"
+        return "ok"
+
+    def _column_state(self, ref: str) -> str:
+        table_id, _, column = ref.partition(".")
+        if ref in self._bad_columns or (not column and any(c.startswith(table_id + ".") for c in self._bad_columns)):
+            return "unreadable"
+        table = self.sub.tables.get(table_id)
+        rows = [] if table is None else table.rows
+        values = [r.get(column) for r in rows] if column else [v for r in rows for k, v in r.items() if k != "row"]
+        return "ok" if any(v is not None and str(v).strip() for v in values) else "blank"
+
+    # -- grids and tables --------------------------------------------------------------
+    def grid_block(self, grid_id: str) -> Block | None:
+        for sheet in self.spec.sheets:
+            for block in sheet.blocks:
+                if block.kind == "grid" and block.id == grid_id:
+                    return block
+        return None
+
+    def grid(self, grid_id: str) -> list[GridRow]:
+        block = self.grid_block(grid_id)
+        if block is None:
+            return []
+        return [
+            GridRow(
+                row.id,
+                row.label,
+                {c.id: self.fields[block.grid_field(row.id, c.id)] for c in block.grid_columns},
+            )
+            for row in block.grid_rows
+        ]
+
+    def grids(self) -> dict[str, list[GridRow]]:
+        return {
+            block.id: self.grid(block.id)
+            for sheet in self.spec.sheets
+            for block in sheet.blocks
+            if block.kind == "grid"
+        }
+
+    def table(self, table_id: str) -> list[TableRow]:
+        """The table's non-empty rows as Facts, numbered 1…n."""
+        data = self.sub.tables.get(table_id)
+        tspec = self.spec.tables.get(table_id)
+        if data is None or tspec is None:
+            return []
+        out: list[TableRow] = []
+        for r in data.rows:
+            cells: dict[str, Fact] = {}
+            for col in tspec.columns:
+                v = r.get(col.id)
+                where = (data.sheet, data.cell(r["row"], col.id)) if "row" in r and col.id in data.columns else None
+                if where is not None and where in self._bad_cells:
+                    state = "unreadable"
+                elif v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip()):
+                    state = "blank"
+                else:
+                    state = "ok"
+                d = self.spec.decimals(col)
+                cells[col.id] = Fact(
+                    f"{table_id}.{col.id}",
+                    col.label,
+                    col.type,
+                    v,
+                    2 if d is None else d,
+                    state,
+                    where is not None and where in self.flagged,
+                    f"{where[0]}!{where[1]}" if where else "",
+                )
+            if any(not c.blank for c in cells.values()):
+                out.append(TableRow(len(out) + 1, cells))
+        return out
+
+    def tables(self) -> dict[str, list[TableRow]]:
+        return {tid: self.table(tid) for tid in self.spec.tables}
