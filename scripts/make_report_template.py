@@ -425,9 +425,12 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from xlproc.io.atomic import write_bytes
 
-    write_bytes(OUT, build())
-    OUT.chmod(0o644)
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    data = build()
+    # Every shipped pack uses this template (its wording.yaml says what the sentences are).
+    for out in [OUT, *sorted(p for p in (ROOT / "workbook_templates").glob("*/report.docx") if p != OUT)]:
+        write_bytes(out, data)
+        out.chmod(0o644)
+        print(f"wrote {out.relative_to(ROOT)}")
     return 0
 
 
