@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from xlproc.form.spec import default_spec
 from xlproc.reading.workbook import read_workbook
 from xlproc.rules import CatalogueError, load_catalogue, run_checks
 from xlproc.template.fill import fill_workbook
@@ -34,7 +33,7 @@ def _make_samples():
 
 @pytest.fixture(scope="module")
 def clean() -> Any:
-    return _make_samples().load_sample(CLEAN, "inbox", default_spec())
+    return _make_samples().load_sample(CLEAN, "inbox")
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def findings(clean, tmp_path):
         for tid, rows in (tables or {}).items():
             for i, row in rows.items():
                 tabs[tid][i].update(row)
-        path = fill_workbook(tmp_path / f"wb{next(counter)}.xlsx", data, tabs)
+        path = fill_workbook(tmp_path / f"wb{next(counter)}.xlsx", data, tabs, spec=clean.pack.spec)
         sub = read_workbook(path)
         by_cell = {(f.sheet, f.cell): fid for fid, f in sub.fields.items()}
         return sorted(
@@ -144,9 +143,9 @@ rules:
     catalogue = load_catalogue(rules)
     sub = read_workbook(next((ROOT / "samples" / "inbox").glob("01_*.xlsx")))
     assert [f.rule_id for f in run_checks(sub, catalogue).findings] == []  # 网信办: progress 100
-    values = _make_samples().load_sample(ROOT / "samples" / "data" / "01_wangxinban.yaml", "inbox", default_spec())
+    values = _make_samples().load_sample(ROOT / "samples" / "data" / "01_wangxinban.yaml", "inbox")
     data = dict(values.values, spending_progress="96.5")
-    sub = read_workbook(fill_workbook(tmp_path / "w.xlsx", data, values.tables))
+    sub = read_workbook(fill_workbook(tmp_path / "w.xlsx", data, values.tables, spec=values.pack.spec))
     (hit,) = run_checks(sub, catalogue).findings
     assert hit.message == "“重点任务第1项落实情况”写有“按期拨付”，但项目整体支出进度为 96.50%"
     assert hit.cell == sub.tables["key_tasks"].cell(sub.tables["key_tasks"].rows[0]["row"], "status")
