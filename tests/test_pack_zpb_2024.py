@@ -72,7 +72,15 @@ def test_clean_2024_sample_passes_every_check_including_cross_year():
 @pytest.mark.parametrize(
     ("prefix", "expected"),
     [
-        ("03", {("basic.vehicle_purchase", "B18"), ("execution.rate", "B4"), ("prev.sangong", "B8")}),
+        (
+            "03",
+            {
+                ("basic.vehicle_purchase", "B18"),
+                ("execution.rate", "B4"),
+                ("prev.sangong", "B8"),
+                ("claim.strict_control_with_rise", "B14"),
+            },
+        ),  # 压减 beside a rise (a car bought)
         ("06", {("prev.copied", "B5"), ("prev.final_copied", "B7"), ("prev.final_vs_budget", "B7")}),
     ],
 )
