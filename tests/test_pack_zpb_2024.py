@@ -50,7 +50,7 @@ def test_the_2024_edition_differs_from_2023_as_declared():
 
 
 def test_the_2023_workbook_is_read_with_its_own_pack_and_mapped():
-    this, last = _pair("02")
+    _this, last = _pair("02")
     prev = read_workbook(last)
     assert prev.spec is P2023.spec and prev.value("carryover_balance") is not None
     mapped = map_previous(prev, P2023, P2024)
