@@ -104,6 +104,7 @@ class FormPack:
         return sorted(p for p in self.dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+@functools.lru_cache(maxsize=1)
 def packs_root() -> Path:
     """The folder of the shipped packs.
 
@@ -236,11 +237,27 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+_INSTALLED: dict[str, tuple[int, tuple[FormPack, ...]]] = {}
+
+
 def installed_packs() -> tuple[FormPack, ...]:
-    """The shipped packs (``workbook_templates/<pack-id>/``), oldest edition first."""
+    """The shipped packs (``workbook_templates/<pack-id>/``), oldest edition first.
+
+    Listed once per process and again when a pack folder is added or removed (the
+    folder's mtime); every workbook looks its edition up here, so this must be cheap.
+    """
     root = packs_root()
-    dirs = sorted(p.parent for p in root.glob(f"*/{PACK_FILE}")) if root.is_dir() else []
-    return tuple(sorted((load_pack(d) for d in dirs), key=lambda p: (p.year, _version_key(p.version))))
+    try:
+        stamp = root.stat().st_mtime_ns
+    except OSError:
+        return ()
+    hit = _INSTALLED.get(str(root))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    dirs = sorted(p.parent for p in root.glob(f"*/{PACK_FILE}"))
+    packs = tuple(sorted((load_pack(d) for d in dirs), key=lambda p: (p.year, _version_key(p.version))))
+    _INSTALLED[str(root)] = (stamp, packs)
+    return packs
 
 
 DEFAULT_PACK_ENV = "XLPROC_DEFAULT_PACK"
