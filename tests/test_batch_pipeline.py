@@ -70,7 +70,8 @@ def test_batch_samples_with_broken_files(inbox_copy: Path, tmp_path: Path, golde
     (inbox_copy / "90_损坏.xlsx").write_bytes(b"PK\x03\x04 truncated")
     (inbox_copy / "91_加密.xlsx").write_bytes(ENCRYPTED_STANDIN)
     patch_strings(_sample("司法局"), inbox_copy / "92_旧版本.xlsx", {"2023.1": "2021.1"})
-    shutil.copy(_sample("司法局"), inbox_copy / "93_司法局重报.xlsx")
+    refiled = "2024/02_示例区司法局.xlsx"  # the round is the newest edition in the inbox: 2024
+    shutil.copy(inbox_copy / refiled, inbox_copy / "93_司法局重报.xlsx")
     (inbox_copy / "说明.docx").write_bytes(b"x")
     outbox = tmp_path / "out"
     run = CliRunner().invoke(app, ["batch", str(inbox_copy), "-o", str(outbox), "--jobs", "2"])
@@ -82,13 +83,19 @@ def test_batch_samples_with_broken_files(inbox_copy: Path, tmp_path: Path, golde
     assert rows["92_旧版本.xlsx"]["审核状态"] == "无法读取" and "版本" in rows["92_旧版本.xlsx"]["备注"]
     # the re-filed copy is the newer file: it counts, the earlier one is superseded
     assert rows["93_司法局重报.xlsx"]["审核状态"] == "通过" and "重复报送" in rows["93_司法局重报.xlsx"]["备注"]
-    assert rows[_sample("司法局").name]["审核状态"] == "已被替代" and rows[_sample("司法局").name]["排名"] is None
+    assert rows[refiled]["审核状态"] == "已被替代" and rows[refiled]["排名"] is None
+    # last year's edition belongs to another round: listed, never ranked or summed
+    old_form = rows[_sample("司法局").name]
+    assert old_form["审核状态"] == "非本轮版本" and old_form["排名"] is None and "2024" in old_form["备注"]
+    totals = next(r for r in summary_rows(wb) if str(r["部门名称"]).startswith("全区合计"))
+    assert totals["部门名称"] == "全区合计（3 个部门）"
     ok = [name for name, r in rows.items() if r["审核状态"] != "无法读取"]
     expected = {p.relative_to(INBOX).as_posix() for p in INBOX.rglob("*.xlsx") if _readable(p)}
     assert set(ok) == expected | {"93_司法局重报.xlsx"}
     for name in ok:
         r = rows[name]
-        assert r["版本"] == ("2024.1" if name.startswith("2024/") else "2023.1")  # one inbox, two editions
+        edition_2024 = name.startswith("2024/") or name == "93_司法局重报.xlsx"
+        assert r["版本"] == ("2024.1" if edition_2024 else "2023.1")  # one inbox, two editions
         dept_dir = outbox / r["审核结果文件"].split("、")[0].split("/")[0]
         assert dept_dir.is_dir()
     # no department with an open mandatory finding (or a warning without 说明) has a rank

@@ -20,13 +20,14 @@ ROSTER_HEADERS = ("部门名称", "部门", "单位名称", "单位", "预算单
 def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> Any:
     """The ``Dataset`` of a batch (None when no result carries a record, e.g. a stub task).
 
-    The frames use the form of the edition most workbooks were filed in (a batch usually
-    holds one); last year's figures for the year-on-year checks travel in the records.
+    The frames use the form of the round's edition, the newest one filed (a batch usually
+    holds one); workbooks on another edition are marked and left out of the figures. Last
+    year's figures for the year-on-year checks travel in the records.
     """
     if task and not any(r.record for r in batch.results):
         return None
     from ..dataset.across import load_rules
-    from ..dataset.api import assemble
+    from ..dataset.api import assemble, mark_other_rounds
     from ..dataset.frames import FileEntry
     from ..pipeline import cached_pipeline
 
@@ -47,7 +48,7 @@ def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> 
         for r in batch.results
     ]
     rules = load_rules(Path(pipeline.catalogue(pack).path), pack.spec)
-    return assemble(pack.spec, entries, rules)
+    return assemble(pack.spec, mark_other_rounds(entries, pack), rules)
 
 
 def _main_pack(batch: Any, pipeline: Any) -> Any:

@@ -31,7 +31,18 @@ from ..errors import OutputError
 from ..io.atomic import write_bytes
 from ..io.print_setup import setup_print
 from ..results import SEVERITY_LABELS
-from .summary_rows import BLANK, ERRORS, FAILED, MISSING, OPEN, PASSED, SUPERSEDED, SummaryRow, summary_rows
+from .summary_rows import (
+    BLANK,
+    ERRORS,
+    FAILED,
+    MISSING,
+    OPEN,
+    OTHER_ROUND,
+    PASSED,
+    SUPERSEDED,
+    SummaryRow,
+    summary_rows,
+)
 
 SHEET_SUMMARY = "汇总"
 SHEET_FINDINGS = "审核问题"
@@ -48,6 +59,7 @@ STATUS_FILLS = {  # (fill, font): green passed, amber to explain, red errors, gr
     ERRORS: ("#FFC7CE", "#9C0006"),
     BLANK: ("#EDEDED", "#595959"),
     FAILED: ("#F4B084", "#833C0B"),
+    OTHER_ROUND: ("#D9D9D9", "#595959"),
     SUPERSEDED: ("#D9D9D9", "#595959"),
     MISSING: ("#FCE4D6", "#C00000"),
 }

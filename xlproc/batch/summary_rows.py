@@ -3,9 +3,10 @@
 Only departments whose workbook passed — no mandatory finding (强制性) and no warning
 left without a 说明 — are ranked, by the pack's rank figure (换算得分), highest first,
 ties sharing a place (1, 2, 2, 4). Everyone else follows without a rank, with the
-status that says why: 待说明, 有错误, 未填报 (a blank form), 无法读取, 已被替代 (an earlier
-workbook of a department that filed again: its latest counts), 未报送 (on the roster,
-no workbook). Findings across departments (peer comparisons) are listed but do not
+status that says why: 待说明, 有错误, 未填报 (a blank form), 无法读取, 非本轮版本 (filed on
+another edition than the round's, the newest one in the inbox — last year's form, say),
+已被替代 (an earlier workbook of a department that filed again: its latest counts),
+未报送 (on the roster, no workbook). Findings across departments (peer comparisons) are listed but do not
 change a status: a department cannot correct its peers' figures.
 """
 
@@ -18,16 +19,17 @@ from typing import Any
 from ..dataset.latest import department_key
 from ..dataset.totals import Figure
 
-PASSED, OPEN, ERRORS, BLANK, FAILED, SUPERSEDED, MISSING = (
+PASSED, OPEN, ERRORS, BLANK, FAILED, OTHER_ROUND, SUPERSEDED, MISSING = (
     "通过",
     "待说明",
     "有错误",
     "未填报",
     "无法读取",
+    "非本轮版本",
     "已被替代",
     "未报送",
 )
-STATUS_ORDER = {s: i for i, s in enumerate((PASSED, OPEN, ERRORS, BLANK, FAILED, SUPERSEDED, MISSING))}
+STATUS_ORDER = {s: i for i, s in enumerate((PASSED, OPEN, ERRORS, BLANK, FAILED, OTHER_ROUND, SUPERSEDED, MISSING))}
 
 
 @dataclass
@@ -80,11 +82,13 @@ def row_figures(result: Any, figures: tuple[Figure, ...]) -> dict[str, Decimal |
     return {fig.id: _decimal(result.figures.get(fig.id)) for fig in figures}
 
 
-def status_of(result: Any, superseded: dict[str, str], spec: Any) -> str:
+def status_of(result: Any, superseded: dict[str, str], spec: Any, other_round: dict[str, str] | None = None) -> str:
     if not result.ok:
         return FAILED
     if result.source in superseded:
         return SUPERSEDED
+    if other_round and result.source in other_round:
+        return OTHER_ROUND
     if is_blank(result.record, spec):
         return BLANK
     if result.counts.get("error"):
@@ -108,14 +112,18 @@ def summary_rows(batch: Any, figures: tuple[Figure, ...]) -> list[SummaryRow]:
     spec = batch.dataset.spec if getattr(batch, "dataset", None) is not None else None
     superseded = getattr(batch, "superseded", {}) or {}
     across: dict[str, int] = {}
+    other_round: dict[str, str] = {}
     if getattr(batch, "dataset", None) is not None:
         for f in batch.dataset.across:
             across[f["source"]] = across.get(f["source"], 0) + 1
+        other_round = {e.source: e.other_round for e in batch.dataset.entries if e.other_round}
     rank_fig = next((f for f in figures if f.rank), figures[0] if figures else None)
     rows: list[SummaryRow] = []
     for r in batch.results:
-        status = status_of(r, superseded, spec)
+        status = status_of(r, superseded, spec, other_round)
         remark = [r.error] if r.error else []
+        if status == OTHER_ROUND:
+            remark.append(other_round[r.source])
         remark += list(r.notes)
         if across.get(r.source):
             remark.append(f"跨部门核对提示 {across[r.source]} 条（见“审核问题”）")

@@ -105,20 +105,32 @@ def dataset(
         editions.append(outcome.pack)
     pack = main_pack(editions, pipe)
     rules = load_rules(Path(pipe.catalogue(pack).path), pack.spec)
-    return assemble(pack.spec, entries, rules, superseded(times))
+    return assemble(pack.spec, mark_other_rounds(entries, pack), rules, superseded(times))
 
 
 def main_pack(packs: list[Any], pipeline: Any) -> Any:
-    """The edition most workbooks were filed in (its form gives the frames' columns)."""
-    from collections import Counter
-
+    """The round's edition: the newest one any readable workbook was filed in (by year, then
+    version). Its form gives the frames' columns; a workbook filed on another edition (last
+    year's form, say) belongs to another round and is listed, never ranked or summed."""
     from ..form.packs import default_pack
 
     if packs:
-        counts = Counter(p.id for p in packs)
-        best = max(counts.values())
-        return next(p for p in packs if counts[p.id] == best)
+        return max(packs, key=lambda p: (p.year, p.version, p.id))
     return pipeline.packs[0] if pipeline.packs else default_pack()
+
+
+def mark_other_rounds(entries: list[FileEntry], pack: Any) -> list[FileEntry]:
+    """``entries`` with those filed on another edition than ``pack`` marked ``other_round``."""
+    from dataclasses import replace
+
+    out = []
+    for e in entries:
+        form = (e.record or {}).get("form")
+        if e.ok and form and tuple(form) != (pack.spec.form_id, pack.spec.version):
+            why = f"本轮为{pack.year}年度（版本 {pack.spec.version}），该工作簿为版本 {form[1]}，不参与排名和合计"
+            e = replace(e, other_round=why)
+        out.append(e)
+    return out
 
 
 def assemble(spec: Any, entries: list[FileEntry], rules: tuple = (), replaced: dict[str, str] | None = None) -> Dataset:

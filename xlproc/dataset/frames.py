@@ -31,7 +31,7 @@ from ..form.spec import FormSpec
 from .record import decode
 
 SEVERITY_STATUS = {"error": "待修改", "info": "提示"}
-META_STATUS = {"ok": "已读取", "superseded": "已被替代", "failed": "无法读取"}
+META_STATUS = {"ok": "已读取", "superseded": "已被替代", "failed": "无法读取", "other_round": "非本轮版本"}
 
 FINDING_COLUMNS = ["department", "source", "rule", "severity", "sheet", "cell", "message", "status", "explanation"]
 PROBLEM_COLUMNS = ["department", "source", "sheet", "cell", "field", "label", "raw", "message"]
@@ -72,11 +72,12 @@ class FileEntry:
     findings: tuple[dict[str, Any], ...] = ()
     superseded_by: str = ""  # a later workbook of the same department replaces this one
     previous: dict[str, str] | None = None  # last year's figures (encoded), for year-on-year checks
+    other_round: str = ""  # filed on another edition than the round's (e.g. last year's form): why
 
     @property
     def counted(self) -> bool:
-        """Part of the district's figures: readable and not superseded."""
-        return self.ok and not self.superseded_by and self.record is not None
+        """Part of the district's figures: readable, not superseded, on the round's edition."""
+        return self.ok and not self.superseded_by and not self.other_round and self.record is not None
 
 
 def finding_status(f: dict[str, Any]) -> str:
@@ -198,7 +199,10 @@ def build_frames(spec: FormSpec, entries: Iterable[FileEntry]) -> Dataset:
     mrows = []
     for e in entries:
         form = (e.record or {}).get("form") or ["", ""]
-        status = "failed" if not e.ok or e.record is None else ("superseded" if e.superseded_by else "ok")
+        if not e.ok or e.record is None:
+            status = "failed"
+        else:
+            status = "superseded" if e.superseded_by else ("other_round" if e.other_round else "ok")
         mrows.append(
             [
                 e.source,
@@ -208,7 +212,7 @@ def build_frames(spec: FormSpec, entries: Iterable[FileEntry]) -> Dataset:
                 (e.record or {}).get("read_at", ""),
                 META_STATUS[status],
                 e.superseded_by,
-                e.error,
+                e.error or e.other_round,
             ]
         )
     meta = pd.DataFrame(mrows, columns=META_COLUMNS, dtype=object)
