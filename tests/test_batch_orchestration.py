@@ -173,7 +173,7 @@ def _result(source: str, dept: str, score: str | None, **kw) -> FileResult:
 
 def test_ranks_share_places_on_ties() -> None:
     results = [_result("a", "甲", "90"), _result("b", "乙", "95"), _result("c", "丙", "90"), _result("d", "丁", None)]
-    assert ranks(results) == {"b": 1, "a": 2, "c": 2}
+    assert ranks(results, "score_converted") == {"b": 1, "a": 2, "c": 2}
 
 
 def _formula_batch(tmp_path: Path) -> BatchResult:
@@ -232,7 +232,10 @@ def test_formula_like_department_text_stays_text(tmp_path: Path) -> None:
 
 
 def test_summary_projection_golden(tmp_path: Path, golden) -> None:
-    path = write_summary(tmp_path / "汇总.xlsx", _formula_batch(tmp_path))
+    from xlproc.form.packs import pack_by_id
+
+    figures = pack_by_id("zpb-2023").summary  # a stub batch names no pack: the summary columns are the pack's
+    path = write_summary(tmp_path / "汇总.xlsx", _formula_batch(tmp_path), figures)
     projection = summary_projection(path)
     assert projection["charts"][0]["refs"] == [
         "汇总!$B$2",

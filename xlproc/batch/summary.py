@@ -79,14 +79,13 @@ RULE_COLUMNS = [("规则", 26), ("级别", 8), ("触发部门数", 10), ("触发
 FAILED_COLUMNS = [("源文件", 36), ("类别", 14), ("原因", 80)]
 
 
-def ranks(results: list[Any], figure: str | None = None) -> dict[str, int]:
-    """Competition ranking (1, 2, 2, 4) by a summary figure (default: the ranked one), highest first.
+def ranks(results: list[Any], figure: str) -> dict[str, int]:
+    """Competition ranking (1, 2, 2, 4) by a summary figure (the pack's ranked one), highest first.
 
     Every readable result; 汇总 itself ranks only the departments that passed (``summary_rows``).
     """
     from .summary_rows import _decimal, competition_ranks
 
-    figure = figure or next((f.id for f in figures_from(None) if f.rank), "score_converted")
     scored = [(s, r.source) for r in results if r.ok and (s := _decimal(r.figures.get(figure))) is not None]
     return competition_ranks(scored)
 
@@ -385,7 +384,7 @@ def _write_failed_sheet(wb: Any, fmts: dict[str, Any], batch: Any, rows: list[Su
 def write_summary(path: Path, batch: Any, figures: Any = None) -> Path:
     """Write the bureau's summary workbook for a ``BatchResult`` (atomically).
 
-    ``figures``: the pack's ``summary:`` list (default: ``xlproc.dataset.totals.DEFAULT_FIGURES``).
+    ``figures``: the pack's ``summary:`` list (default: the figures of the packs the batch used).
     """
     figs = figures_from(figures or getattr(batch, "figures", None))
     try:

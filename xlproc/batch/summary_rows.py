@@ -70,7 +70,7 @@ def is_blank(record: dict[str, Any] | None, spec: Any) -> bool:
     ``xlproc template --department --year`` writes in advance)."""
     if not record or spec is None:
         return False
-    dept_field = getattr(spec, "department_field", "dept_name")
+    dept_field = getattr(spec, "department_field", "")
     inputs = [fid for fid, f in spec.fields.items() if f.is_input and fid != dept_field and f.type != "year"]
     return not any(record["fields"].get(fid) not in (None, "") for fid in inputs) and not any(
         record.get("tables", {}).values()

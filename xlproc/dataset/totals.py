@@ -17,25 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-# Until the edition's pack declares them: the figures the summary has always shown.
-DEFAULT_FIGURES: tuple[dict[str, Any], ...] = (
-    {"id": "score_converted", "label": "换算得分", "kind": "score", "field": "score_converted", "rank": True},
-    {"id": "score_total", "label": "合计得分", "kind": "score", "field": "score_total", "decimals": 1},
-    {"id": "income_total", "label": "收入合计（万元）", "kind": "amount", "field": "budget_income_total"},
-    {"id": "sangong_actual", "label": "“三公”本年实际（万元）", "kind": "amount", "field": "sangong_total_actual"},
-    {
-        "id": "sangong_change",
-        "label": "“三公”比上年增减（万元）",
-        "kind": "amount",
-        "compute": {"difference": ["sangong_total_actual", "sangong_total_prev_actual"]},
-    },
-    {
-        "id": "sanbao_coverage",
-        "label": "“三保”保障率（%）",
-        "kind": "percent",
-        "compute": {"ratio_pct": ["sanbao_total_actual", "sanbao_total_plan"]},
-    },
-)
 DEFAULT_DECIMALS = {"score": 2, "amount": 2, "percent": 2, "count": 0}
 
 
@@ -113,8 +94,8 @@ class Figure:
 
 
 def figures_from(pack_summary: Any = None) -> tuple[Figure, ...]:
-    """The summary's figures: the pack's ``summary:`` list, or the defaults."""
-    return tuple(Figure.of(n) for n in (pack_summary or DEFAULT_FIGURES))
+    """The summary's figures: the pack's ``summary:`` list (none when no pack declares any)."""
+    return tuple(Figure.of(n) for n in (pack_summary or ()))
 
 
 def column_sums(fields_frame: Any, field_ids: list[str] | tuple[str, ...]) -> dict[str, Decimal | None]:
