@@ -168,6 +168,8 @@ class Snippet:
             ) from exc
 
     def render(self, path: Path, ctx: dict[str, Any]) -> str:
+        if self.template is None:  # plain text: no tag to render (most headings)
+            return self.source.removesuffix("\n")  # as Jinja does without keep_trailing_newline
         try:
             return self.template.render(ctx)
         except TemplateError as exc:
@@ -247,6 +249,8 @@ class _Checker:
         for g in tree.find_all(nodes.Getattr):
             if isinstance(g.node, nodes.Name):
                 self._check_attr(source, where, g.node.name, g.attr, assigned)
+        if not any(mark in source for mark in ("{{", "{%", "{#")):
+            return Snippet(where, source, None)
         return Snippet(where, source, self.env.from_string(source))
 
     def condition(self, source: Any, where: str) -> Snippet:
