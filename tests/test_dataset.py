@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from script_modules import load_script
 from typer.testing import CliRunner
 
 import xlproc
@@ -33,14 +32,6 @@ def _folder(folder: Path, files: list[Path]) -> Path:
     for f in files:
         shutil.copy2(f, folder / f.name)
     return folder
-
-
-def _make_samples():
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "scripts" / "make_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_samples"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +143,7 @@ def test_dataset_of_a_batch_equals_the_library_read_and_totals_match(ds, tmp_pat
 
 def _clean_samples(folder: Path, plant: Decimal | None = None) -> Path:
     """The sample departments with 05's unit slip corrected; ``plant``: 统计局's 公务接待费 set to that."""
-    ms = _make_samples()
+    ms = load_script("make_samples")
     folder.mkdir()
     for s in ms.load_samples():
         if s.folder != "inbox":

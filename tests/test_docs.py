@@ -7,21 +7,15 @@ Generated parts (the CLI reference, the compute-op table) are checked for stalen
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
+
+from script_modules import load_script
 
 from xlproc.form.ops import OPS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ops_markdown() -> str:
@@ -36,7 +30,7 @@ def _block(text: str, name: str) -> tuple[int, int]:
 
 
 def test_cli_reference_is_generated_from_the_app(update_golden):
-    module = _script("make_cli_docs")
+    module = load_script("make_cli_docs")
     text = module.render()
     if update_golden:
         module.OUT.write_text(text, encoding="utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
+from script_modules import load_script
 from typer.testing import CliRunner
 
 from xlproc.cli.app import app
@@ -315,12 +316,7 @@ def test_libreoffice_converts_to_pdf(soffice, wangxinban, tmp_path):
 
 
 def test_committed_template_is_the_script_output():
-    import importlib.util
-
-    script = TESTS.parent / "scripts" / "make_report_template.py"
-    spec = importlib.util.spec_from_file_location("make_report_template", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("make_report_template")
     assert module.build() == (TESTS.parent / "workbook_templates" / "zpb-2023" / "report.docx").read_bytes(), (
         "workbook_templates/zpb-2023/report.docx is stale: run scripts/make_report_template.py"
     )

@@ -8,12 +8,11 @@ silent when the figures support them (or the text only denies).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from script_modules import load_script
 
 from xlproc.reading.workbook import read_workbook
 from xlproc.rules import CatalogueError, load_catalogue, run_checks
@@ -23,17 +22,9 @@ ROOT = Path(__file__).parent.parent
 CLEAN = ROOT / "samples" / "data" / "02_sifaju.yaml"
 
 
-def _make_samples():
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "scripts" / "make_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_samples"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def clean() -> Any:
-    return _make_samples().load_sample(CLEAN, "inbox")
+    return load_script("make_samples").load_sample(CLEAN, "inbox")
 
 
 @pytest.fixture
@@ -143,7 +134,7 @@ rules:
     catalogue = load_catalogue(rules)
     sub = read_workbook(next((ROOT / "samples" / "inbox").glob("01_*.xlsx")))
     assert [f.rule_id for f in run_checks(sub, catalogue).findings] == []  # 网信办: progress 100
-    values = _make_samples().load_sample(ROOT / "samples" / "data" / "01_wangxinban.yaml", "inbox")
+    values = load_script("make_samples").load_sample(ROOT / "samples" / "data" / "01_wangxinban.yaml", "inbox")
     data = dict(values.values, spending_progress="96.5")
     sub = read_workbook(fill_workbook(tmp_path / "w.xlsx", data, values.tables, spec=values.pack.spec))
     (hit,) = run_checks(sub, catalogue).findings
