@@ -76,3 +76,36 @@ def test_worker_memory_limit_is_set_in_a_child() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert int(out.stdout) == 1024 * 1024 * 1024
     assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY or True  # the test process is untouched
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ f.x.__class__.__mro__ }}",
+        "{{ f.x.__init__.__globals__ }}",
+        "{{ f.__class__ }}",
+        "{{ row.cells.__class__ }}",
+        "{{ row.__dict__ }}",
+        "{{ row.amount.value.__class__ }}",
+        "{{ c.score.__reduce_ex__(2) }}",
+        "{{ f.x['__class__'] }}",
+    ],
+)
+def test_wording_fast_path_keeps_the_sandbox(source: str) -> None:
+    """The wording environment reads the report's data objects without the per-access
+    check; anything outside their data attributes still meets the sandbox."""
+    from decimal import Decimal
+
+    from xlproc.report.context import Category
+    from xlproc.report.facts import Fact, GridRow
+    from xlproc.report.wording import _env
+
+    fact = Fact("x", "金额", "money", Decimal("1.5"))
+    row = GridRow("r1", "行", {"amount": fact})
+    cat = Category("c", "类别", "score", "10", fact, True, fact)
+    data = {"f": {"x": fact}, "row": row, "c": cat}
+    assert _env().from_string("{{ f.x }} {{ f.x.plain }} {{ row.amount.num }} {{ c.score.text }}").render(data) == (
+        "1.50万元 1.50 1.5 1.50万元"
+    )
+    with pytest.raises(SecurityError):
+        _env().from_string(source).render(data)

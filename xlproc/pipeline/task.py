@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 import traceback
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -150,7 +150,16 @@ class FileResult:
         return self.status == STATUS_OK
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """A JSON-able copy. Built by hand: ``dataclasses.asdict`` deep-copies every
+        finding and dataset value, which cost the batch's parent ~3 ms per file."""
+        d: dict[str, Any] = {}
+        for name in _RESULT_FIELDS:
+            value = getattr(self, name)
+            if type(value) is dict:
+                value = dict(value)
+            elif type(value) is list:
+                value = [dict(x) if type(x) is dict else x for x in value]
+            d[name] = value
         d["notes"] = list(self.notes)
         return d
 
@@ -159,6 +168,9 @@ class FileResult:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["notes"] = tuple(known.get("notes", ()))
         return cls(**known)
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(FileResult))
 
 
 def safe_folder_name(name: str) -> str:

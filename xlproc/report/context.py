@@ -13,7 +13,7 @@ in its properties, marks the doubted figures 待核实 and always has the append
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from ..submission import Submission
 from .facts import UNFILLED, Fact, FactBook
 from .formatting import PARAGRAPH_MARK, clean_inline, clean_text, fmt_score, share_pct
 from .options import ReportOptions, default_options
-from .wording import BlockDef, Wording, WordingError
+from .wording import BlockDef, Wording, WordingError, allow_attributes, render_data
 
 LINE_BREAK = "\v"  # a line break inside one paragraph (the title); the renderer writes <w:br/>
 
@@ -90,6 +90,9 @@ class Category:
     max_value: Decimal = Decimal(0)
 
 
+allow_attributes(Category, [f.name for f in fields(Category)])
+
+
 def build_context(
     sub: Submission,
     report: CheckReport | None = None,
@@ -122,10 +125,11 @@ def build_context(
         "draft": draft,
         "basis": _basis(o, sub, year, prev_year),
     }
+    data = render_data(w, data)
     for c in cats.values():
         c.result = _one_line(w.texts["result"].render(w.path, {**data, "c": c}))
         c.note_prefix = _one_line(w.texts["note_prefix"].render(w.path, {**data, "c": c}))
-    data["score"] = _score_summary(book, w, cats)
+    data["score"] = _score_summary(book, w, cats)  # RenderData: shared by every snippet below
     title_lines = [_one_line(s.render(w.path, data)) for s in w.title]
     with_appendix = draft or bool(appendix)
     return {

@@ -15,8 +15,9 @@ from the form spec; which of them feed which sentence is the wording's business.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from ..form.spec import Block, FormSpec
@@ -59,7 +60,7 @@ class Fact:
         return self.state == "ok"
 
     # -- values ----------------------------------------------------------------------
-    @property
+    @cached_property
     def num(self) -> Decimal | None:
         """The number, or None when blank / unreadable / not a number."""
         return to_decimal(self.value) if self.ok else None
@@ -83,7 +84,7 @@ class Fact:
     def no(self) -> bool:
         return self.ok and self.plain == "否"
 
-    @property
+    @cached_property
     def plain(self) -> str:
         """The formatted value without the 待核实 mark ('' when blank / unreadable)."""
         if not self.ok:
@@ -115,7 +116,7 @@ class Fact:
         """（待核实） when a draft doubts this figure."""
         return TO_VERIFY if self.flagged and self.ok else ""
 
-    @property
+    @cached_property
     def text(self) -> str:
         """What the report prints: 3861.27万元（待核实）, 87.40%, 未填报 or 无法识别."""
         if self.blank:
@@ -129,6 +130,13 @@ class Fact:
 
     def __bool__(self) -> bool:  # ``{% if f.note %}``: entered and not empty
         return self.ok and bool(self.plain)
+
+
+# What a wording snippet may read of a Fact (data fields and the properties above).
+WORDING_FACT_ATTRS = frozenset(
+    [f.name for f in fields(Fact)]
+    + [n for n, v in vars(Fact).items() if isinstance(v, (property, cached_property)) and not n.startswith("_")]
+)
 
 
 class GridRow:

@@ -31,7 +31,6 @@ from xml.parsers import expat
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 
 from ..errors import XlprocError
@@ -44,7 +43,7 @@ from .charts import render_charts
 from .context import LINE_BREAK, build_context, is_draft
 from .formatting import PARAGRAPH_MARK
 from .options import ReportOptions, default_options
-from .wording import WordingError
+from .wording import WordingEnvironment, WordingError
 
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _PPR = re.compile(r"<w:pPr>.*?</w:pPr>", re.DOTALL)
@@ -143,7 +142,7 @@ class ReportRenderer:
         self.path = Path(template) if template else templates_dir() / "report.docx"
         self.options = options or default_options()
         # sandboxed: a template (the bureau's or a pack's) cannot reach Python internals
-        self.env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+        self.env = WordingEnvironment(autoescape=True, undefined=StrictUndefined)
         try:
             raw = self.path.read_bytes()
             with zipfile.ZipFile(BytesIO(raw)) as z:

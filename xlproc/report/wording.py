@@ -38,7 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ..errors import XlprocError
 from ..form.spec import FormSpec, templates_dir
 from ..form.yamlfile import read_yaml
-from .facts import MONEY_UNIT, UNFILLED, Fact
+from .facts import MONEY_UNIT, UNFILLED, WORDING_FACT_ATTRS, Fact, GridRow, TableRow
 from .formatting import circled, cn_number, fmt_money, fmt_percent, join_cn, round_half_up, to_decimal
 
 HEADINGS = ("h1", "h2", "h3", "h4")
@@ -157,7 +157,11 @@ class Snippet:
     def test(self, path: Path, ctx: dict[str, Any]) -> bool:
         """Evaluate a ``when`` condition (Facts are true when entered and not empty)."""
         try:
-            return bool(self.expression(**ctx))
+            tmpl = self.expression._template
+            context = tmpl.new_context(_full(tmpl.environment, ctx), shared=True)
+            for _ in tmpl.root_render_func(context):
+                pass
+            return bool(context.vars["result"])
         except TemplateError as exc:
             raise WordingError(
                 f"报告措辞 {path}：{self.where} 条件求值失败：{exc}（{self.source.strip()[:60]}）"
@@ -170,8 +174,13 @@ class Snippet:
     def render(self, path: Path, ctx: dict[str, Any]) -> str:
         if self.template is None:  # plain text: no tag to render (most headings)
             return self.source.removesuffix("\n")  # as Jinja does without keep_trailing_newline
+        tmpl = self.template
         try:
-            return self.template.render(ctx)
+            # A shared context: no copy of the data and the globals per sentence (render()
+            # would make both); the data dict is never written to by a template.
+            return tmpl.environment.concat(  # type: ignore[attr-defined]
+                tmpl.root_render_func(tmpl.new_context(_full(tmpl.environment, ctx), shared=True))
+            )
         except TemplateError as exc:
             raise WordingError(f"报告措辞 {path}：{self.where} 渲染失败：{exc}（{self.source.strip()[:60]}）") from exc
         except (TypeError, ArithmeticError, ValueError, AttributeError) as exc:
@@ -210,14 +219,90 @@ class Wording:
     texts: dict[str, Snippet] = field(default_factory=dict)  # result, blank, unreadable, findings …
 
 
+class RenderData(dict):
+    """The data of one report merged with the environment's globals (helpers), once.
+
+    Snippets render with a shared context over it (``Snippet.render``); a plain dict
+    passed instead is merged with the globals on each call.
+    """
+
+
+def _full(env: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    return ctx if type(ctx) is RenderData else RenderData({**env.globals, **ctx})
+
+
+def render_data(wording: Wording, data: dict[str, Any]) -> RenderData:
+    """``data`` with the wording environment's helpers, ready for many snippets."""
+    return RenderData({**_ENV_GLOBALS, **data})
+
+
+class WordingEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with a fast path for the report's own data objects.
+
+    Every ``f.x`` / ``row.x`` / ``c.x`` in a snippet goes through the sandbox's attribute
+    check, several isinstance tests each — the larger part of rendering a report. For
+    the data types Python prepares (``Fact``, grid and table rows, categories, plain
+    dicts of them) the attributes a snippet may read are known in advance
+    (``WORDING_ATTRS``): those are returned directly; anything else (a method, an
+    underscore name, another type) takes the sandbox's full check as before.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        cls = type(obj)
+        if cls is dict:
+            if attribute in obj:
+                return obj[attribute]
+        elif cls in _FAST:
+            if attribute in _FAST[cls]:
+                return getattr(obj, attribute)
+            cells = obj.__dict__.get("cells") if cls in _ROWS else None
+            if cells is not None and attribute in cells:
+                return cells[attribute]
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        cls = type(obj)
+        if cls in _FAST and type(argument) is str:  # row["amount"], attrgetter in select filters
+            if argument in _FAST[cls]:
+                return getattr(obj, argument)
+            cells = obj.__dict__.get("cells") if cls in _ROWS else None
+            if cells is not None and argument in cells:
+                return cells[argument]
+        return super().getitem(obj, argument)
+
+
+_FAST: dict[type, frozenset[str]] = {}
+_ROWS: set[type] = set()
+
+
+def allow_attributes(cls: type, names: Any, rows: bool = False) -> None:
+    """Let snippets read these (data) attributes of ``cls`` without the per-access check.
+
+    ``rows``: instances hold a ``cells`` dict whose keys are attributes too (grid rows).
+    Only plain data and side-effect-free properties may be listed, never a method.
+    """
+    names = frozenset(names)
+    bad = sorted(n for n in names if n.startswith("_") or callable(getattr(cls, n, None)))
+    if bad:
+        raise ValueError(f"{cls.__name__}: not data attributes: {bad}")
+    _FAST[cls] = names
+    if rows:
+        _ROWS.add(cls)
+
+
+allow_attributes(Fact, WORDING_FACT_ATTRS)
+allow_attributes(GridRow, ("id", "label", "cells"), rows=True)
+allow_attributes(TableRow, ("id", "label", "cells", "no"), rows=True)
+
+
 def _env() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
-    )
+    env = WordingEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(HELPERS)
     env.filters.update({"pct": pct, "money": money, "join": join})
     return env
 
+
+_ENV_GLOBALS = dict(_env().globals)
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
