@@ -93,15 +93,14 @@ class Package:
                 raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
         self.data = bytes(data)
         try:  # budgets, member names, CRCs, macros, DTDs: before anything is read or copied
-            inspect_package(self.data)
+            self._inspected = inspect_package(self.data)
         except PackageRefused as exc:
             reason = "不是有效的 .xlsx 工作簿（可能已加密或已损坏）" if str(exc) == "zip" else str(exc)
             raise WorkbookError(path, reason) from None
-        try:
-            self._zip = zipfile.ZipFile(io.BytesIO(self.data))
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise WorkbookError(path, "不是有效的 .xlsx 工作簿（可能已加密或已损坏）") from exc
-        self.infos = self._zip.infolist()
+        # The guard parsed the central directory and kept the verified XML parts: the
+        # zip is not opened again (``_zip`` only for a member zipfile must explain).
+        self._zip_file: zipfile.ZipFile | None = None
+        self.infos = list(self._inspected.infos)
         self._info = {i.filename: i for i in self.infos}
         self._by_lower = {i.filename.lower(): i.filename for i in self.infos}
         self._text: dict[str, str] = {}
@@ -112,6 +111,11 @@ class Package:
         self._dirty: set[str] = set()
         self._overrides: set[str] | None = None
         self._free_from: dict[str, int] = {}
+
+    def _zip(self) -> zipfile.ZipFile:
+        if self._zip_file is None:
+            self._zip_file = zipfile.ZipFile(io.BytesIO(self.data))
+        return self._zip_file
 
     # -- part access ----------------------------------------------------------------
 
@@ -142,7 +146,10 @@ class Package:
         info = self._info[name]
         try:
             if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                return self._zip.read(name)  # let zipfile explain what it cannot read
+                return self._zip().read(name)  # let zipfile explain what it cannot read
+            kept = self._inspected.body(name)
+            if kept is not None:
+                return kept
             # the member's bytes straight from the buffer: no ZipExtFile per part
             raw = self._raw(info)
             body = deflate.inflate(raw, info.file_size) if info.compress_type else raw

@@ -27,7 +27,8 @@ import functools
 import io
 import struct
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from . import deflate, extent
 
@@ -62,11 +63,25 @@ class PackageRefused(Exception):
 
 @dataclass(frozen=True)
 class Inspected:
-    """A package that passed: its member infos (central directory order)."""
+    """A package that passed: its member infos (central directory order) and XML parts.
+
+    ``bodies`` holds the inflated, CRC-checked bytes of the XML parts up to
+    ``KEEP_PART_BYTES`` each: the guard has inflated every member anyway, so the
+    reader, the 说明 reader and the annotator take them from here instead of opening
+    the zip and inflating the parts again.
+    """
 
     infos: tuple[zipfile.ZipInfo, ...]
     total_bytes: int
     far: frozenset[str] = frozenset()  # XML members whose cell references may reach far
+    bodies: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+
+    def body(self, name: str) -> bytes | None:
+        """The verified content of XML member ``name`` (None: not kept, read it yourself)."""
+        return self.bodies.get(name)
+
+
+KEEP_PART_BYTES = 16 * MiB
 
 
 def _mb(n: int) -> str:
@@ -118,10 +133,11 @@ def local_payload(data: bytes, info: zipfile.ZipInfo) -> bytes:
     return data[start:end]
 
 
-def _verify_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bool:
+def _verify_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> tuple[bool, bytes | None]:
     """Inflate one member as a stream, capped at its declared size; check size, CRC, DTDs.
 
-    Returns whether an XML member's cell references may reach far (``extent.reaches_far``).
+    Returns whether an XML member's cell references may reach far (``extent.reaches_far``)
+    and, for an XML member of at most ``KEEP_PART_BYTES``, its content.
     """
     name = info.filename
     raw = local_payload(data, info)
@@ -136,6 +152,7 @@ def _verify_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bool:
     size = 0
     tail = b""
     far = False
+    keep: list[bytes] | None = [] if xml and info.file_size <= KEEP_PART_BYTES else None
     for chunk in body_chunks:
         size += len(chunk)
         if size > info.file_size:
@@ -143,13 +160,22 @@ def _verify_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bool:
         crc = deflate.crc32(chunk, crc)
         if xml:
             window = tail + chunk[:32]
-            if any(m in chunk or m in window for m in _DTD_MARKS):
+            # "<!" opens every declaration (UTF-8 or UTF-16): one scan, then the exact test
+            if (_maybe_declaration(chunk) or _maybe_declaration(window)) and any(
+                m in chunk or m in window for m in _DTD_MARKS
+            ):
                 raise PackageRefused(f"部件 {name[:80]} 含 DTD 或实体声明（<!DOCTYPE>/<!ENTITY>），不予处理")
             far = far or extent.reaches_far(chunk) or extent.reaches_far(window)
             tail = chunk[-32:]
+        if keep is not None:
+            keep.append(chunk)
     if size != info.file_size or crc != info.CRC:
         raise PackageRefused(f"成员 {name[:80]} 校验失败（CRC 或大小不符，文件已损坏）")
-    return far
+    return far, (b"".join(keep) if keep is not None else None)
+
+
+def _maybe_declaration(chunk: bytes) -> bool:
+    return b"<!" in chunk or b"<\x00!" in chunk
 
 
 def _small_member(data: bytes, info: zipfile.ZipInfo) -> bytes:
@@ -227,15 +253,21 @@ def _inspect(data: bytes, limits: Limits) -> Inspected:
             raise PackageRefused(f"工作簿解压后总大小超过上限 {_mb(limits.max_total_bytes)}，疑似压缩炸弹")
     current = ""
     far = set()
+    bodies: dict[str, bytes] = {}
     try:
         _check_types(data, infos, seen)
         for info in infos:
             current = info.filename
-            if not current.endswith("/") and _verify_member(data, info, limits):
+            if current.endswith("/"):
+                continue
+            reaches, body = _verify_member(data, info, limits)
+            if reaches:
                 far.add(current)
+            if body is not None:
+                bodies[current] = body
     except deflate.error:
         raise PackageRefused(f"成员 {current[:80] or '[Content_Types].xml'} 无法解压（数据损坏）") from None
-    return Inspected(tuple(infos), total, frozenset(far))
+    return Inspected(tuple(infos), total, frozenset(far), bodies)
 
 
 @functools.lru_cache(maxsize=2)  # the bytes of the file in hand (reader + annotator)

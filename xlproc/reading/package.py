@@ -24,7 +24,7 @@ from ..errors import WorkbookError
 from ..io.safe_read import read_input
 from ..ooxml import extent
 from ..ooxml.a1 import col_number
-from ..ooxml.guard import LIMITS, STRICT_NS, PackageRefused, inspect_package, local_payload
+from ..ooxml.guard import LIMITS, STRICT_NS, Inspected, PackageRefused, inspect_package, local_payload
 from ..ooxml.zipout import Member, zip_bytes
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -72,6 +72,13 @@ class Package:
     # What the grid reader gets: ``data``, or a copy whose far-reaching sheets were clipped.
     read_data: bytes = b""
     clipped: dict[str, str] = field(default_factory=dict)  # sheet → first cell outside the form
+    inspected: Inspected | None = None  # the guard's result: member infos and verified XML parts
+
+    def body(self, member: str) -> bytes | None:
+        """A member as the reader sees it, when the guard kept it (None: inflate it yourself)."""
+        if self.inspected is None or self.read_data is not self.data:  # clipped: parts differ
+            return None
+        return self.inspected.body(member)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -127,8 +134,7 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
         if str(exc) == "zip":
             raise _not_xlsx(path, data) from None
         raise WorkbookError(path, str(exc)) from None
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    members = set(zf.namelist())
+    members = {info.filename for info in inspected.infos}
     if "xl/workbook.xml" not in members:
         if "word/document.xml" in members:
             raise WorkbookError(path, "这是 Word 文档（.docx），不是 Excel 工作簿")
@@ -136,23 +142,36 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
             raise WorkbookError(path, "这是 PowerPoint 演示文稿，不是 Excel 工作簿")
         raise WorkbookError(path, "不是 Excel 工作簿（.xlsx）文件：缺少工作簿内容")
     try:
-        parsed = _parse_workbook_xml(zf.read("xl/workbook.xml"))
+        body = inspected.body("xl/workbook.xml")  # inflated and checked by the guard
+        if body is None:
+            body = zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+        parsed = _parse_workbook_xml(body)
     except _Refused as exc:
         raise WorkbookError(path, str(exc)) from None
     except (zipfile.BadZipFile, KeyError, EOFError, OSError, expat.ExpatError, ValueError) as exc:
         raise WorkbookError(path, f"文件已损坏或不完整，无法读取工作簿结构（{type(exc).__name__}）") from None
     sheets, names, rids = parsed
-    pkg = Package(path, data, list(sheets), dict(names), key=names, read_data=data)
-    if inspected.far:
-        _clip_far_sheets(pkg, zf, dict(zip(sheets, rids, strict=True)), inspected.far)
+    pkg = Package(path, data, list(sheets), dict(names), key=names, read_data=data, inspected=inspected)
+    if inspected.far:  # a theme's r="50000" also counts: only sheet parts are measured
+        _clip_far_sheets(pkg, dict(zip(sheets, rids, strict=True)), inspected.far)
     return pkg
 
 
-def _sheet_parts(zf: zipfile.ZipFile, rids: dict[str, str]) -> dict[str, str]:
-    """Sheet name → worksheet part name, through xl/_rels/workbook.xml.rels."""
+def _member(pkg: Package, name: str) -> bytes | None:
+    """An original member's content: kept by the guard, else read through zipfile (None: absent)."""
+    body = pkg.inspected.body(name) if pkg.inspected is not None else None
+    if body is not None:
+        return body
     try:
-        rels = zf.read("xl/_rels/workbook.xml.rels")
+        return zipfile.ZipFile(io.BytesIO(pkg.data)).read(name)
     except KeyError:
+        return None
+
+
+def _sheet_parts(pkg: Package, rids: dict[str, str]) -> dict[str, str]:
+    """Sheet name → worksheet part name, through xl/_rels/workbook.xml.rels."""
+    rels = _member(pkg, "xl/_rels/workbook.xml.rels")
+    if rels is None:
         return {}
     targets: dict[str, str] = {}
 
@@ -166,19 +185,15 @@ def _sheet_parts(zf: zipfile.ZipFile, rids: dict[str, str]) -> dict[str, str]:
     return {sheet: targets[rid] for sheet, rid in rids.items() if rid in targets}
 
 
-def _clip_far_sheets(pkg: Package, zf: zipfile.ZipFile, rids: dict[str, str], far: frozenset[str]) -> None:
+def _clip_far_sheets(pkg: Package, rids: dict[str, str], far: frozenset[str]) -> None:
     """Clip sheets whose cells span more than the budget allows (see the module docstring)."""
-    parts = _sheet_parts(zf, rids)
+    parts = _sheet_parts(pkg, rids)
     replaced: dict[str, bytes] = {}
     for sheet, part in parts.items():
         if part not in far:
             continue
-        try:
-            info = zf.getinfo(part)
-        except KeyError:
-            continue
-        xml = zf.read(info)
-        if not extent.reaches_far(xml):
+        xml = _member(pkg, part)
+        if xml is None or not extent.reaches_far(xml):
             continue
         rows, cols = extent.extent(xml)
         if rows * max(cols, 1) <= LIMITS.max_sheet_cells and rows <= MAX_ROWS and cols <= MAX_COLS:
@@ -191,7 +206,8 @@ def _clip_far_sheets(pkg: Package, zf: zipfile.ZipFile, rids: dict[str, str], fa
     if not replaced:
         return
     members = []
-    for info in zf.infolist():
+    infos = pkg.inspected.infos if pkg.inspected is not None else zipfile.ZipFile(io.BytesIO(pkg.data)).infolist()
+    for info in infos:
         dt = info.date_time if info.date_time[0] >= 1980 else (1980, 1, 1, 0, 0, 0)
         if info.filename in replaced:
             members.append(Member(info.filename, dt, info.external_attr, body=replaced[info.filename]))
