@@ -201,12 +201,30 @@ def die_with_parent() -> None:
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
+        # The process that started this one: the main process (spawn) or the pool's fork
+        # server, which itself exits when the main process does.
+        expected = os.getppid()
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        parent = multiprocessing.parent_process()
-        expected = parent.pid if parent is not None else None
-        if expected is not None and os.getppid() != expected:  # the parent died before the call
-            os._exit(1)
+        if multiprocessing.parent_process() is not None and os.getppid() != expected:
+            os._exit(1)  # the parent died before the call: nobody would stop this process
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: from a fork server that has warmed up, where there is one.
+
+    Not ``fork`` of the caller: the CLI and the web server run threads, and forking a
+    process with threads can copy a held lock. The fork server is a fresh,
+    single-threaded process; it imports ``xlproc.pipeline.warm`` (libraries, packs,
+    compiled rules and report template) once, and each worker forked from it starts
+    ready. Where there is no fork server (Windows), workers are spawned and build
+    their pipeline themselves.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["xlproc.pipeline.warm"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _noop() -> None:
@@ -253,11 +271,9 @@ class LocalPoolExecutor:
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # spawn, not fork: the parent runs a progress thread, and fork with threads
-            # can deadlock; spawn is also what Windows offers.
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=worker_context(),
                 initializer=_init_worker,
                 initargs=(self.config,),
             )

@@ -74,7 +74,9 @@ class Pipeline:
             validate_rules(options.rules_path, packs)
         else:
             pipeline.catalogue(first)
-        pipeline.renderer(first)
+        renderer = pipeline.renderer(first)
+        if renderer is not None:  # the wording is checked here too, not at the first report
+            renderer.options.wording(first.spec)
         return pipeline
 
     def catalogue(self, pack: FormPack) -> Catalogue:
