@@ -357,10 +357,23 @@ class _Checker:
             what = {"f": "字段", "grid": "表格区域", "t": "明细表", "cat": "考核类别"}[obj]
             raise self.fail(where, f"引用了表中不存在的{what} {obj}.{attr}（标签：{self._tag_with(source, attr)}）")
 
-    @staticmethod
-    def _tag_near(source: str, lineno: int | None) -> str:
+    def _tag_near(self, source: str, lineno: int | None) -> str:
+        """The tag a syntax error is in: on its line, the first tag left open or not parseable alone."""
         lines = source.splitlines() or [source]
         line = lines[min(max((lineno or 1) - 1, 0), len(lines) - 1)]
+        openers = [m.start() for m in re.finditer(r"\{[{%#]", line)]
+        for i, start in enumerate(openers):
+            closer = {"{": "}}", "%": "%}", "#": "#}"}[line[start + 1]]
+            end = line.find(closer, start + 2)
+            following = openers[i + 1] if i + 1 < len(openers) else len(line)
+            if end < 0 or end > following:  # never closed before the next tag opens
+                return line[start:following].strip()[:80]
+            tag = line[start : end + 2]
+            if tag.startswith("{{"):
+                try:
+                    self.env.parse(tag)
+                except TemplateSyntaxError:
+                    return tag[:80]
         tags = _TAG.findall(line)
         return (tags[0] if tags else line.strip())[:80]
 
