@@ -1,10 +1,13 @@
-"""A bureau's own edition in YAML only: copy a shipped pack, add a field and a rule, and run
-template → fill → check → annotate → report → batch on it through the CLI with ``--pack``."""
+"""A bureau's own edition in YAML only: copy a shipped pack, add a field, a rule and a report
+sentence, and run template → fill → check → annotate → report → batch on it through the CLI
+with ``--pack``. The report is read back with python-docx: the new sentence carries the value,
+and when the field is left blank the report says 未填报 for it, never a number."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +50,21 @@ def _own_pack(tmp_path: Path) -> Path:
         '    message: "志愿服务 {volunteers} 人次，超过实有在编人数 {staff_actual} 人的 50 倍，请核实"\n\n'
     )
     rules.write_text(text.replace(anchor, rule + anchor), encoding="utf-8")
+    wording = folder / "wording.yaml"
+    text = wording.read_text(encoding="utf-8")
+    anchor = "    - note: basic_note\n"
+    assert text.count(anchor) == 1
+    sentence = (
+        '    - p: "{{ me }}全年组织干部职工参加志愿服务{{ f.volunteers }}人次。"\n'
+        "      needs: [volunteers]\n"
+        "      item: 志愿服务情况\n"
+    )
+    wording.write_text(text.replace(anchor, sentence + anchor), encoding="utf-8")
     return folder
+
+
+def _report_paragraphs(path: Path) -> list[str]:
+    return [p.text for p in docx.Document(io.BytesIO(path.read_bytes())).paragraphs]
 
 
 def test_an_edited_pack_runs_end_to_end(tmp_path):
@@ -91,12 +108,26 @@ def test_an_edited_pack_runs_end_to_end(tmp_path):
     ws = openpyxl.load_workbook(annotated)["基本情况"]
     assert ws[found[0]["cell"]].comment is not None and "志愿服务" in ws[found[0]["cell"]].comment.text
 
-    # report: rendered with the pack's own template
+    # report: rendered with the pack's own template and wording, the new sentence filled in
     target = tmp_path / "报告.docx"
     rendered = runner.invoke(app, ["report", str(book), "--pack", str(folder), "-o", str(target)])
     assert rendered.exit_code == 0, rendered.output
-    text = "\n".join(p.text for p in docx.Document(io.BytesIO(target.read_bytes())).paragraphs)
-    assert "示例区司法局" in text
+    paragraphs = _report_paragraphs(target)
+    assert "示例区司法局" in "\n".join(paragraphs)
+    said = [p for p in paragraphs if "志愿服务" in p]
+    assert said == ["本部门全年组织干部职工参加志愿服务5000人次。"], said
+    staff = next(i for i, p in enumerate(paragraphs) if "在编人员" in p)
+    assert paragraphs.index(said[0]) > staff  # where the wording puts it: after the staff sentence
+
+    # the same workbook with the new field left blank: 未填报, never a number
+    blank_values = {k: v for k, v in values.items() if k != "volunteers"}
+    unfilled = fill_workbook(tmp_path / "未填" / "司法局.xlsx", blank_values, tables, spec=pack.spec)
+    target = tmp_path / "报告_未填.docx"
+    rendered = runner.invoke(app, ["report", str(unfilled), "--pack", str(folder), "-o", str(target)])
+    assert rendered.exit_code == 0, rendered.output
+    said = [p for p in _report_paragraphs(target) if "志愿服务" in p]
+    assert said == ["志愿服务情况未填报。"], said
+    assert not any(re.search(r"志愿服务\D{0,12}\d", p) for p in said)
 
     # batch: the edition is recorded and shown in 汇总
     outbox = tmp_path / "输出"

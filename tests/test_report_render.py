@@ -198,26 +198,28 @@ def test_charts_replace_the_placeholders(wangxinban):
 HOSTILE = "<b>粗体</b> & 符号 {{ dept }} {% if true %}是{% endif %} {#注释#} \"引号\" '单引号'"
 
 
+LONG_PARAGRAPH = ("长段落" + "甲乙丙丁戊己庚辛壬癸" * 500)[:5000]
+HOSTILE_VALUES = {
+    "dept_name": "测试局 <A&B>",
+    "year": 2023,
+    "basic_note": HOSTILE,
+    "problems_found": f"第一条 {HOSTILE}\n第二条\r\n\n{LONG_PARAGRAPH}",
+    "improvements": "{{ 1 + 1 }}",
+}
+HOSTILE_TABLES = {
+    "goals": [{"function": "{%tr endfor %}", "activity": "<w:p>", "target": "a & b\n第二段", "project": "{{ x }}"}]
+}
+
+
 def test_hostile_free_text_renders_literally(make_workbook, renderer, tmp_path):
-    long_paragraph = ("长段落" + "甲乙丙丁戊己庚辛壬癸" * 500)[:5000]
-    values = {
-        "dept_name": "测试局 <A&B>",
-        "year": 2023,
-        "basic_note": HOSTILE,
-        "problems_found": f"第一条 {HOSTILE}\n第二条\r\n\n{long_paragraph}",
-        "improvements": "{{ 1 + 1 }}",
-    }
-    tables = {
-        "goals": [{"function": "{%tr endfor %}", "activity": "<w:p>", "target": "a & b\n第二段", "project": "{{ x }}"}]
-    }
-    sub = read_workbook(make_workbook(values, tables))
+    sub = read_workbook(make_workbook(HOSTILE_VALUES, HOSTILE_TABLES))
     out = renderer.render(sub, tmp_path / "hostile.docx")
     document = docx.Document(str(out))  # well-formed, opens
     texts = [p.text for p in document.paragraphs]
     assert "测试局 <A&B>\n2023年度部门整体绩效管理自评报告" in texts  # title broken after the department
     assert HOSTILE in texts
     assert f"第一条 {HOSTILE}" in texts and "第二条" in texts  # one paragraph per line
-    assert long_paragraph in texts
+    assert LONG_PARAGRAPH in texts
     assert "{{ 1 + 1 }}" in texts and "2" not in texts
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert {"{%tr endfor %}", "<w:p>", "a & b\n第二段", "{{ x }}"} <= set(cells)  # two paragraphs in the cell

@@ -2,7 +2,7 @@
 
     import xlproc
     ds = xlproc.dataset("收件箱/", previous="上年/")     # -> Dataset
-    ds.fields, ds.tables["projects"], ds.findings, ds.problems, ds.meta
+    ds.fields, ds.tables["<table id>"], ds.findings, ds.problems, ds.meta
 
 ``xlproc.dataset`` is this package and is callable (it is the ``dataset`` function), so
 ``from xlproc.dataset import dataset`` and ``xlproc.dataset(...)`` both work.

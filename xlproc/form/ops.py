@@ -8,7 +8,7 @@ Each op is written once, with its four faces side by side:
 - ``interval`` the interval value the rules compare (rounding tolerance kept).
 
 An op is a mapping with exactly one op key, e.g. ``{sum: [a, b]}``,
-``{ratio_pct: [num, den]}``, ``{score_total: score.score}``. The interval face is
+``{ratio_pct: [num, den]}``, ``{rubric_total: GRID.COLUMN}``. The interval face is
 duck-typed over the rules' evaluation context (``rules/context.py``): it calls
 ``ctx.part / ctx.num / ctx.computed / ctx.column / ctx.column_nums / ctx.row_count /
 ctx.exact / ctx.total / ctx.raw`` and arithmetic on the returned numbers.
@@ -193,31 +193,36 @@ def _count_rows_formula(c, spec, layout):
     return f"=SUMPRODUCT(--(LEN({joined})>0))"
 
 
-def _score_total_terms(c, spec, layout) -> tuple[list[str], list[str]]:
+def rubric_total_terms(compute: Mapping[str, Any], spec: FormSpec) -> list[tuple[int, str]]:
+    """(sign, field id) of the cells a ``rubric_total`` adds up: −1 for deduction rows."""
+    return [(-1 if cat.kind == "deduction" else 1, fid) for cat, fid in _rubric_cells(spec, compute["rubric_total"])]
+
+
+def _rubric_total_terms(c, spec, layout) -> tuple[list[str], list[str]]:
     plus, minus = [], []
-    for cat, fid in _rubric_cells(spec, c["score_total"]):
+    for cat, fid in _rubric_cells(spec, c["rubric_total"]):
         (minus if cat.kind == "deduction" else plus).append(layout.ref(fid))
     return plus, minus
 
 
-def _score_total_formula(c, spec, layout):
-    plus, minus = _score_total_terms(c, spec, layout)
+def _rubric_total_formula(c, spec, layout):
+    plus, minus = _rubric_total_terms(c, spec, layout)
     formula = "=SUM(" + ",".join(plus) + ")"
     return formula + ("-SUM(" + ",".join(minus) + ")" if minus else "")
 
 
-def _score_total_value(c, spec, values, frames, decimals):
+def _rubric_total_value(c, spec, values, frames, decimals):
     total = Decimal(0)
-    for cat, fid in _rubric_cells(spec, c["score_total"]):
+    for cat, fid in _rubric_cells(spec, c["rubric_total"]):
         score = _num(values.get(fid)) or Decimal(0)
         total += -score if cat.kind == "deduction" else score
     return total
 
 
-def _score_total_interval(c, ctx):
+def _rubric_total_interval(c, ctx):
     return ctx.total(
         -ctx.part(fid) if cat.kind == "deduction" else ctx.part(fid)
-        for cat, fid in _rubric_cells(ctx.spec, c["score_total"])
+        for cat, fid in _rubric_cells(ctx.spec, c["rubric_total"])
     )
 
 
@@ -232,41 +237,41 @@ def _excluded(c: Mapping[str, Any]) -> str:
     return str(c.get("excluded_if", "否"))
 
 
-def _score_base(c: Mapping[str, Any], spec: FormSpec, lookup: Callable[[str], Any]) -> Decimal:
+def _rubric_base(c: Mapping[str, Any], spec: FormSpec, lookup: Callable[[str], Any]) -> Decimal:
     """Σ 满分 of the applicable ``score`` categories (a blank 是否适用 counts as applicable)."""
     return sum((cat.max for cat, fid in _base_cells(c, spec) if fid is None or lookup(fid) != _excluded(c)), Decimal(0))
 
 
-def _score_converted_check(c, spec):
-    if c["score_converted"] not in spec.fields:
-        return f"未知字段 {c['score_converted']!r}"
+def _rubric_pct_check(c, spec):
+    if c["rubric_pct"] not in spec.fields:
+        return f"未知字段 {c['rubric_pct']!r}"
     for key in ("max", "applicable"):
         if key in c and (problem := _rubric_col_problem(c[key], spec)):
             return problem
     return None if "max" in c else "缺少 max（满分所在的 网格.列）"
 
 
-def _score_converted_formula(c, spec, layout):
+def _rubric_pct_formula(c, spec, layout):
     maxes = dict(_rubric_cells(spec, c["max"]))
     terms = []
     for cat, fid in _base_cells(c, spec):
         weight = f"({layout.ref(fid)}<>{_quote(_excluded(c))})*" if fid else ""
         terms.append(f"{weight}{layout.ref(maxes[cat])}")
     denominator = "(" + "+".join(terms) + ")"
-    return f'=IF({denominator}=0,"",{layout.ref(c["score_converted"])}/{denominator}*100)'
+    return f'=IF({denominator}=0,"",{layout.ref(c["rubric_pct"])}/{denominator}*100)'
 
 
-def _score_converted_value(c, spec, values, frames, decimals):
-    base = _score_base(c, spec, values.get)
-    total = _num(values.get(c["score_converted"]))
+def _rubric_pct_value(c, spec, values, frames, decimals):
+    base = _rubric_base(c, spec, values.get)
+    total = _num(values.get(c["rubric_pct"]))
     if not base or total is None:
         return None
     return quantize(total / base * HUNDRED, decimals)
 
 
-def _score_converted_interval(c, ctx):
-    base = _score_base(c, ctx.spec, ctx.raw)
-    return (ctx.num(c["score_converted"]) / ctx.exact(base)).pct()  # typed or computed total
+def _rubric_pct_interval(c, ctx):
+    base = _rubric_base(c, ctx.spec, ctx.raw)
+    return (ctx.num(c["rubric_pct"]) / ctx.exact(base)).pct()  # typed or computed total
 
 
 def _ref_check(key: str) -> Callable[[Mapping[str, Any], FormSpec], str | None]:
@@ -369,22 +374,22 @@ OPS: dict[str, Op] = {
             lambda c, ctx: ctx.exact(_between(ctx.column(*_split(c["count_between"])), c)),
         ),
         Op(
-            "score_total",
-            "{score_total: GRID.COLUMN}",
-            "合计 of the rubric grid: Σ score and bonus categories − Σ deduction categories",
-            lambda c, spec: _rubric_col_problem(c["score_total"], spec),
-            _score_total_formula,
-            _score_total_value,
-            _score_total_interval,
+            "rubric_total",
+            "{rubric_total: GRID.COLUMN}",
+            "signed total of one column of the rubric grid: Σ score and bonus rows − Σ deduction rows (合计)",
+            lambda c, spec: _rubric_col_problem(c["rubric_total"], spec),
+            _rubric_total_formula,
+            _rubric_total_value,
+            _rubric_total_interval,
         ),
         Op(
-            "score_converted",
-            "{score_converted: TOTAL_FIELD, max: GRID.COLUMN, applicable: GRID.COLUMN, excluded_if: 否}",
-            "换算得分 = total / Σ 满分 of the applicable `score` categories × 100",
-            _score_converted_check,
-            _score_converted_formula,
-            _score_converted_value,
-            _score_converted_interval,
+            "rubric_pct",
+            "{rubric_pct: TOTAL_FIELD, max: GRID.COLUMN, applicable: GRID.COLUMN, excluded_if: 否}",
+            "TOTAL_FIELD ÷ Σ `max` of the applicable `score` rows of the rubric grid × 100 (换算得分)",
+            _rubric_pct_check,
+            _rubric_pct_formula,
+            _rubric_pct_value,
+            _rubric_pct_interval,
         ),
     )
 }
@@ -451,10 +456,10 @@ def op_inputs(compute: Mapping[str, Any], spec: FormSpec) -> tuple[list[str], li
     table = spec.tables.get(compute.get("count_rows")) if isinstance(compute.get("count_rows"), str) else None
     if table is not None and table.columns:
         columns.append(f"{table.id}.{table.columns[0].id}")
-    if isinstance(compute.get("score_total"), str) and not _rubric_col_problem(compute["score_total"], spec):
-        fields += [fid for _cat, fid in _rubric_cells(spec, compute["score_total"])]
-    if isinstance(compute.get("score_converted"), str):
-        fields.append(compute["score_converted"])
+    if isinstance(compute.get("rubric_total"), str) and not _rubric_col_problem(compute["rubric_total"], spec):
+        fields += [fid for _cat, fid in _rubric_cells(spec, compute["rubric_total"])]
+    if isinstance(compute.get("rubric_pct"), str):
+        fields.append(compute["rubric_pct"])
         applicable = compute.get("applicable")
         if isinstance(applicable, str) and not _rubric_col_problem(applicable, spec):
             fields += [fid for cat, fid in _rubric_cells(spec, applicable) if cat.kind == "score"]

@@ -78,6 +78,11 @@ class FormPack:
         return self.spec.rubric
 
     @property
+    def rank_figure(self) -> SummaryFigure | None:
+        """The summary figure departments are ranked by: the one marked ``rank: true``, else the first."""
+        return next((f for f in self.summary if f.rank), self.summary[0] if self.summary else None)
+
+    @property
     def edition(self) -> str:
         """How a user names the edition: ``xlproc-zpb 2023.1``."""
         return f"{self.form_id} {self.version}"

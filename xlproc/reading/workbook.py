@@ -397,7 +397,7 @@ def read_workbook(
     unknown = {fid for fid, fv in fields.items() if fv.problem}
     unknown |= {p.field_id for p in problems}
     for f, sheet_name, ref, allowed, decimals, (in_fields, in_columns) in computed:
-        # spec order is dependency order (score_total before score_converted)
+        # spec order is dependency order (a rubric total before the percentage built on it)
         unreadable = [x for x in (*in_fields, *in_columns) if x in unknown]
         problem = ""
         if unreadable:

@@ -234,7 +234,7 @@ class FactBook:
 
     def _computed_state(self, compute: dict[str, Any], seen: set[str]) -> str:
         refs = _refs(compute, self.spec)
-        if not refs and any(k in compute for k in ("score_total", "score_converted")):
+        if not refs and any(k in compute for k in ("rubric_total", "rubric_pct")):
             refs = list(self._score_fields)
         states = []
         for ref in refs:

@@ -8,12 +8,12 @@ reorders the sections or adds one by editing YAML.
 Body blocks, in order (any block may carry ``when: <Jinja expression>``)::
 
     - h1: 部门基本情况            # headings, numbered 一、 （一） 1. （1） automatically
-    - p: "{{ me }}……{{ f.staff_quota }}个……"
-      needs: [staff_quota]       # the fields the sentence rests on
+    - p: "{{ me }}……{{ f.headcount }}个……"
+      needs: [headcount]         # the fields the sentence rests on
       item: 编制情况              # when one is blank: "编制情况未填报。" (or blank: <text> / omit)
-    - note: budget_note          # the department's own text, verbatim (omitted when blank)
+    - note: income_note          # the department's own text, verbatim (omitted when blank)
       prefix: "说明："
-    - table: goals               # a table or chart of the docx template
+    - table: tasks               # a table of the form (by id) or of the report, or a chart
     - chart: scores
 
 A snippet's output is split into paragraphs at line breaks. Snippets render in a
@@ -46,7 +46,7 @@ OBJECTS = ("table", "chart")
 BLOCK_KEYS = {"h1", "h2", "h3", "h4", "p", "note", "table", "chart", "when", "needs", "item", "blank", "prefix"}
 # Top-level names every snippet may use (data prepared by context.py, helpers below).
 DATA_NAMES = ("f", "grid", "t", "cat", "score", "dept", "year", "prev_year", "me", "draft", "basis", "c")
-TABLES = ("goals", "achievements", "scores", "findings")
+TABLES = ("scores", "findings")  # tables the report makes; a table of the form is placed by its id
 CHARTS = ("scores", "expenditure")
 
 
@@ -357,10 +357,23 @@ class _Checker:
             what = {"f": "字段", "grid": "表格区域", "t": "明细表", "cat": "考核类别"}[obj]
             raise self.fail(where, f"引用了表中不存在的{what} {obj}.{attr}（标签：{self._tag_with(source, attr)}）")
 
-    @staticmethod
-    def _tag_near(source: str, lineno: int | None) -> str:
+    def _tag_near(self, source: str, lineno: int | None) -> str:
+        """The tag a syntax error is in: on its line, the first tag left open or not parseable alone."""
         lines = source.splitlines() or [source]
         line = lines[min(max((lineno or 1) - 1, 0), len(lines) - 1)]
+        openers = [m.start() for m in re.finditer(r"\{[{%#]", line)]
+        for i, start in enumerate(openers):
+            closer = {"{": "}}", "%": "%}", "#": "#}"}[line[start + 1]]
+            end = line.find(closer, start + 2)
+            following = openers[i + 1] if i + 1 < len(openers) else len(line)
+            if end < 0 or end > following:  # never closed before the next tag opens
+                return line[start:following].strip()[:80]
+            tag = line[start : end + 2]
+            if tag.startswith("{{"):
+                try:
+                    self.env.parse(tag)
+                except TemplateSyntaxError:
+                    return tag[:80]
         tags = _TAG.findall(line)
         return (tags[0] if tags else line.strip())[:80]
 
@@ -467,7 +480,7 @@ def _block(ck: _Checker, node: Any, where: str, spec: FormSpec) -> BlockDef:
     where = f"{where}（{kind}: {label[:24]}）"
     when = ck.condition(node["when"], f"{where} when") if "when" in node else None
     if kind in OBJECTS:
-        allowed = TABLES if kind == "table" else CHARTS
+        allowed = (*TABLES, *spec.tables) if kind == "table" else CHARTS
         if node[kind] not in allowed:
             raise ck.fail(where, f"未知的{kind} {node[kind]!r}（可用：{', '.join(allowed)}）")
         return BlockDef(kind, where, when=when, name=node[kind])

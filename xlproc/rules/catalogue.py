@@ -7,7 +7,7 @@ problem â€” YAML syntax, an unknown key, type, field, function or placeholder â€
 refused with ``CatalogueError`` naming the file, the rule id and the reason, before
 any workbook is read.
 
-``each`` repeats a rule over rows: ``each: grid:sangong`` (the rows of a grid) or a
+``each`` repeats a rule over rows: ``each: grid:fees`` (the rows of a grid) or a
 list of ids; ``{row}`` and ``{row_label}`` are substituted in its parameters.
 """
 

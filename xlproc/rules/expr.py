@@ -3,7 +3,7 @@
 Expressions are Python syntax parsed with ``ast`` and checked against a whitelist —
 never ``eval``. What may appear:
 
-- field ids of the form spec (``budget_income_total``), ``prev.<field id>`` for last
+- field ids of the form spec (``income_total``), ``prev.<field id>`` for last
   year's workbook; numbers and quoted strings;
 - ``+ - * /``, unary minus, comparisons ``== != < <= > >=`` (chains allowed),
   ``and or not``;

@@ -1,9 +1,9 @@
 """Rule assertions as linear relations over input cells, for naming the mistyped cell.
 
-``linearize`` turns an expression such as ``budget_income_total == sum(budget_income.amount)``
-or ``cash + other_receivables <= current_assets <= assets_total`` into comparisons
+``linearize`` turns an expression such as ``income_total == sum(income.amount)``
+or ``deposits + receivables <= current <= total_assets`` into comparisons
 ``Σ cᵢ·xᵢ + k  op  0`` whose terms are *input* cells: computed sums (a grid total, a
-``sum_column``, the score total) are expanded into their parts, so a total and the
+``sum_column``, a rubric total) are expanded into their parts, so a total and the
 cells it adds up are visible to the culprit search (culprit.py). Anything non-linear
 (a ratio, ``prev.``, ``or``, text) makes the whole expression non-linear (None); a
 computed field that is not a sum (a count, a ratio) stays an opaque term.
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..form.ops import op_inputs, op_name, rubric_total_terms
 from ..form.spec import FormSpec
 from .expr import Skip
 from .intervals import Num, num_sum
@@ -110,9 +111,9 @@ def _field(fid: str, coef: Decimal, terms: dict[Key, Decimal], spec: FormSpec) -
         _field(c["difference"][1], -coef, terms, spec)
     elif "sum_column" in c:
         _add(terms, tuple(c["sum_column"].split(".", 1)), coef)
-    elif "score_total" in c:
-        for cat in spec.rubric.categories:
-            _field(f"score_{cat.id}_score", -coef if cat.kind == "deduction" else coef, terms, spec)
+    elif "rubric_total" in c:
+        for sign, part in rubric_total_terms(c, spec):
+            _field(part, sign * coef, terms, spec)
     else:
         _add(terms, fid, coef)
 
@@ -185,10 +186,8 @@ def rule_inputs(field_ids: list[str], columns: list[str], spec: FormSpec) -> fro
                 keys.add(tuple(c[op].split(".", 1)))
         if "count_rows" in c:
             keys.update((c["count_rows"], col.id) for col in spec.tables[c["count_rows"]].columns)
-        if "score_total" in c or "score_converted" in c:
-            for cat in spec.rubric.categories:
-                todo += [f"score_{cat.id}_score", f"score_{cat.id}_applicable"]
-            todo.append("score_total")
+        if op_name(c) in ("rubric_total", "rubric_pct"):
+            todo += op_inputs(c, spec)[0]  # the rubric cells (and the total a percentage rests on)
     return frozenset(keys)
 
 

@@ -52,6 +52,16 @@ def pack_for_year(year: int) -> str:
     return DEFAULT_PACK
 
 
+def rank_figure(pack_id: str) -> tuple[str, str]:
+    """(id, label) of the summary figure an edition ranks departments by (pack.yaml ``summary``,
+    as 汇总 ranks them); ("", "") for an edition that is not installed."""
+    from ..form.packs import pack_by_id
+
+    pack = pack_by_id(pack_id)
+    figure = pack.rank_figure if pack is not None else None
+    return (figure.id, figure.label) if figure is not None else ("", "")
+
+
 def _pack(pack_id: str):
     from ..form.packs import pack_by_id
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
 from .db import Database
-from .jobs import Workers
+from .jobs import Workers, rank_figure
 from .models import ADMIN, DEPARTMENT, REVIEWER, ROLE_LABELS, Session, User
 from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, LoginLimiter, new_token, same_token, token_hash
+from .service import score_of
 from .settings import Settings
 from .status import STATUS_CLASS
 from .storage import BlobStore
@@ -54,6 +55,7 @@ class Portal:
         )
         self.env.filters["local"] = _local
         self.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_CLASS=STATUS_CLASS, CSRF_FIELD=CSRF_FIELD)
+        self.env.globals.update(score_of=score_of, score_label=lambda pack: rank_figure(pack)[1] or "自评得分")
 
     # --- pages ------------------------------------------------------------------
 

@@ -227,7 +227,16 @@ class Row:
 
     @property
     def score(self) -> str:
-        return str((self.submission.figures or {}).get("score_total") or "") if self.submission else ""
+        return score_of(self.submission)[1]
+
+
+def score_of(sub: Submission | None) -> tuple[str, str]:
+    """(label, value) of the figure the submission's edition ranks by (换算得分 …); value "" when none."""
+    if sub is None:
+        return "", ""
+    figure_id, label = jobs.rank_figure(sub.pack)
+    value = (sub.figures or {}).get(figure_id) if figure_id else None
+    return label, "" if value is None else str(value)
 
 
 def dashboard(db: DB, round_id: int) -> list[Row]:

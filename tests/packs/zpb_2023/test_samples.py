@@ -21,8 +21,7 @@ from typer.testing import CliRunner
 from xlproc.cli.app import app
 from xlproc.reading.workbook import read_workbook
 
-TESTS = Path(__file__).parent
-ROOT = TESTS.parent
+ROOT = Path(__file__).resolve().parents[3]
 INBOX = ROOT / "samples" / "inbox"
 PREVIOUS = ROOT / "samples" / "previous"
 D = Decimal
@@ -308,7 +307,7 @@ def test_wangxin_tables_hold_the_seed_rows(wangxin):
 
 def test_wangxin_texts_are_not_copied_from_the_seed(wangxin):
     # shared/ lies beside the checkout (for developers and for CI)
-    seed = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_5b946c685a46ba99.txt"
+    seed = ROOT.parent / "shared" / "seed" / "000_5b946c685a46ba99.txt"
     if not seed.exists():
         pytest.skip("example report not available")
     published = seed.read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from xlproc.reading.workbook import read_workbook
 from xlproc.rules import CatalogueError, load_catalogue, run_checks
 from xlproc.template.fill import fill_workbook
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 CLEAN = ROOT / "samples" / "data" / "02_sifaju.yaml"
 
 

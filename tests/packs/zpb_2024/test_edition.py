@@ -12,7 +12,8 @@ from xlproc.pipeline import check_workbook, map_previous
 from xlproc.reading.workbook import read_workbook
 from xlproc.rules import load_catalogue
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TESTS = Path(__file__).resolve().parents[2]
+SAMPLES = TESTS.parent / "samples"
 P2023, P2024 = pack_by_id("zpb-2023"), pack_by_id("zpb-2024")
 
 
@@ -96,7 +97,7 @@ def test_previous_of_an_unrelated_edition_is_a_note_not_a_wrong_check(tmp_path):
     from xlproc.form.packs import load_pack
     from xlproc.template.fill import fill_workbook
 
-    tiny = load_pack(Path(__file__).parent / "packs" / "tiny")
+    tiny = load_pack(TESTS / "packs" / "tiny")
     other = fill_workbook(tmp_path / "tiny.xlsx", {"unit_name": "示例区司法局", "fy": 2023}, spec=tiny.spec)
     this, _last = _pair("02")
     outcome = check_workbook(this.read_bytes(), previous=other, packs=[tiny], source=this.name)
