@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
+from . import jobs
 from .db import Database
 from .jobs import Workers
 from .models import ADMIN, DEPARTMENT, REVIEWER, ROLE_LABELS, Session, User
@@ -41,6 +42,8 @@ class Portal:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.packs = settings.pack_dirs
+        jobs.bureau_packs(self.packs)  # a malformed or clashing pack stops the start, in Chinese
         Path(settings.data).mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.database_url)
         self.blobs = BlobStore(settings.blobs)
