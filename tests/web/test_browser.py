@@ -194,3 +194,54 @@ def test_browser_round_trip(server, browser, tmp_path):
         for png in shots.glob("*.png"):
             shutil.copy(png, Path(target) / png.name)
     assert len(list(shots.glob("*.png"))) == 12
+
+
+def test_file_chooser_speaks_chinese_with_and_without_javascript(server, browser, tmp_path):
+    """The upload box's file button and its line are Chinese whatever the browser's language,
+    work with JavaScript off, and can be reached and opened from the keyboard."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    wb = tmp_path / "01_网信办.xlsx"
+    wb.write_bytes(sample("01_").read_bytes())
+    for js in (True, False):
+        ctx = browser.new_context(java_script_enabled=js, locale="zh-CN", viewport={"width": 1366, "height": 768})
+        page = ctx.new_page()
+        page.goto(server + "/login")
+        page.fill("input[name=username]", "wxb")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/dept")
+        drop = page.locator("form.upload .drop")
+        text = drop.inner_text()
+        assert "选择文件" in text and "未选择文件" in text
+        assert "Choose" not in text and "No file" not in text
+        assert page.locator("form.upload .chosen").inner_text() == "未选择文件"
+        name = "js-on" if js else "js-off"
+        page.screenshot(path=str(shots / f"upload-{name}.png"))
+        # the native control is out of sight: only our label shows (its box is 1 px)
+        box = page.locator("form.upload input[type=file]").bounding_box()
+        assert box["width"] <= 1 and box["height"] <= 1
+        # keyboard: Tab reaches the input, the label shows the focus, Space opens the chooser
+        page.focus("a.button")  # 下载空白填报表, the control just before it
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.type") == "file"
+        outline = page.evaluate("getComputedStyle(document.querySelector('form.upload .picker label')).outlineStyle")
+        assert outline == "solid"
+        with page.expect_file_chooser() as fc:
+            page.keyboard.press("Space")
+        fc.value.set_files(str(wb))
+        chosen = page.locator("form.upload .chosen").inner_text()
+        assert (f"已选择：{wb.name}" in chosen) if js else (chosen == "已选择文件")
+        page.screenshot(path=str(shots / f"upload-{name}-chosen.png"))
+        # and the mouse: clicking the Chinese label opens the same chooser
+        with page.expect_file_chooser():
+            page.click("form.upload label:has-text('选择文件')")
+        with page.expect_navigation(url="**/submissions/*"):
+            page.click("form.upload button[type=submit]")
+        assert "强制性问题" in page.inner_text("p.summary")
+        ctx.close()
+    target = os.environ.get("XLPROC_WEB_SHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for png in shots.glob("*.png"):
+            shutil.copy(png, Path(target) / png.name)
