@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from . import jobs
 from .db import Database
 from .jobs import Workers
+from .labels import action_label, target_label
 from .models import ADMIN, DEPARTMENT, REVIEWER, ROLE_LABELS, Session, User
 from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, LoginLimiter, new_token, same_token, token_hash
 from .settings import Settings
@@ -56,6 +57,8 @@ class Portal:
             lstrip_blocks=True,
         )
         self.env.filters["local"] = _local
+        self.env.filters["action"] = action_label
+        self.env.filters["target"] = target_label
         self.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_CLASS=STATUS_CLASS, CSRF_FIELD=CSRF_FIELD)
 
     # --- pages ------------------------------------------------------------------

@@ -129,7 +129,7 @@ async def upload(request: Request, round_id: int):
         sha = p.blobs.put(data)  # on disk (fsync) outside the database session
         with p.db.session() as db:  # user and round_ are plain loaded objects here (expire_on_commit=False)
             sub = record_upload(db, p.blobs, user, round_, user.department_id, filename, data, sha)
-            audit(db, user, "upload", f"submission:{sub.id}", f"{filename} sha256={sha}", address(request))
+            audit(db, user, "upload", f"submission:{sub.id}", f"{filename}（文件 SHA-256：{sha}）", address(request))
             if refused:
                 sub.status, sub.error = "failed", refused
             return sub.id, round_.pack, refused, previous

@@ -239,17 +239,23 @@ def _run_job(p: Portal, job_id: int, todo: RoundWork) -> None:
             changes = []
             if "annotated" in out:
                 fname, sha, size = out["annotated"]
-                changes.append(f"批注工作簿 {(sub.annotated_sha256 or '—')[:12]} → {sha[:12]}")
+                changes.append(_changed("批注工作簿", sub.annotated_sha256, sha))
                 sub.annotated_sha256, sub.annotated_name = register(db, sha, size), fname
             if "report" in out:
                 _fname, sha, size = out["report"]
-                changes.append(f"报告草稿 {(sub.report_sha256 or '—')[:12]} → {sha[:12]}")
+                changes.append(_changed("报告草稿", sub.report_sha256, sha))
                 sub.report_sha256 = register(db, sha, size)
             if sub.id in final_shas:
                 sha, size = final_shas[sub.id]
-                changes.append(f"正式报告 {(sub.final_sha256 or '—')[:12]} → {sha[:12]}")
+                changes.append(_changed("正式报告", sub.final_sha256, sha))
                 sub.final_sha256 = register(db, sha, size)
-            audit(db, starter, "rerun_submission", f"submission:{sub.id}", f"job:{job_id}；" + "；".join(changes))
+            audit(
+                db,
+                starter,
+                "rerun_submission",
+                f"submission:{sub.id}",
+                f"第 {job_id} 次整轮审核：" + "；".join(changes),
+            )
             refreshed += 1
         job.summary_sha256 = store(db, p.blobs, run.summary) if run.summary else None
         job.zip_sha256 = store(db, p.blobs, run.archive)
@@ -258,6 +264,13 @@ def _run_job(p: Portal, job_id: int, todo: RoundWork) -> None:
         job.message = f"已处理 {len(run.results)} 份工作簿，已更新 {refreshed} 个部门的审核结果、批注工作簿和报告" + (
             f"；其中 {failed} 份无法读取（保留原有结果）" if failed else ""
         )
+
+
+def _changed(what: str, old: str | None, new: str) -> str:
+    """One line of the audit log: which stored file replaced which (by the start of their SHA-256)."""
+    if old == new:
+        return f"{what}未变（{new[:12]}）"
+    return f"{what} {old[:12] if old else '（无）'} → {new[:12]}"
 
 
 @router.get("/review/jobs/{job_id}")
