@@ -171,3 +171,25 @@ def test_round_rerun_refreshes_stored_outputs(as_user, world, portal_app):
     # nothing the departments handed in changed
     assert dept_a.get(f"/submissions/{sid_a}/original").content == original
     assert p.blobs.get(hashlib.sha256(original).hexdigest()) == original
+
+
+def test_bureau_packs_are_checked_at_start(tmp_path, bureau_pack):
+    from xlproc.errors import SpecError
+    from xlproc.web.app import build_app
+
+    installed = pack_by_id(jobs.DEFAULT_PACK).dir
+    clash = tmp_path / "clash"
+    shutil.copytree(bureau_pack, clash)  # the same id twice
+    broken = tmp_path / "broken"
+    shutil.copytree(bureau_pack, broken)
+    (broken / "rules.yaml").unlink()
+    for packs, words in (
+        ((installed,), "已安装的表单包"),
+        ((bureau_pack, clash), "已被"),
+        ((broken,), "rules.yaml"),
+    ):
+        with pytest.raises(SpecError, match=words):
+            build_app(Settings(data=tmp_path / "data", jobs=0, packs=packs))
+    app = build_app(Settings(data=tmp_path / "data", jobs=0, packs=(bureau_pack,)))
+    assert "bureau-rev" in jobs.available_packs(app.state.portal.packs)
+    assert set(jobs.same_edition_packs("bureau-rev", app.state.portal.packs)) == {"bureau-rev", jobs.DEFAULT_PACK}

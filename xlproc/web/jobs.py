@@ -50,6 +50,8 @@ def bureau_packs(dirs: Extra) -> tuple[Any, ...]:
     packs = tuple(load_pack(d) for d in dirs)
     taken = {p.id: str(p.dir) for p in installed_packs()}
     for pack in packs:
+        if str(pack.dir) == taken.get(pack.id):
+            raise SpecError(f"{pack.dir}: 这是已安装的表单包“{pack.id}”，开启轮次时本来就可选用，不必用 --pack 给出")
         if pack.id in taken:
             raise SpecError(
                 f"{pack.dir}: 表单包 id“{pack.id}”已被 {taken[pack.id]} 使用，请在 pack.yaml 中改用另一个 id"
