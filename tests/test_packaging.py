@@ -34,6 +34,7 @@ def test_wheel_contains_templates_and_entry_point(wheel):
         "web/migrations/versions/0001_initial.py",
         "web/templates/base.html",
         "web/static/app.css",
+        "web/static/picker.js",
     ):
         assert f"xlproc/{part}" in names, part  # the portal's migrations, pages and assets ship too
     entry = next(n for n in names if n.endswith("entry_points.txt"))

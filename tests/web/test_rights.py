@@ -123,3 +123,25 @@ def test_login_is_rate_limited(portal_app, world):
         r = c.post("/login", data={"username": "reviewer", "password": "correct-horse-42", "csrf_token": csrf(c)})
         assert r.status_code == 429 and "登录失败次数过多" in r.text
         assert str(c.get("/review").url).endswith("/login")  # not signed in
+
+
+def test_malformed_addresses_and_server_errors_get_chinese_pages(as_user, portal_app, monkeypatch):
+    dept = as_user("dept_a")
+    for url in ("/submissions/abc", "/submissions/1.5/annotated", "/review/rounds/x", "/review/jobs/-/zip"):
+        r = dept.get(url)
+        assert r.status_code in (403, 404), url
+        assert r.headers["content-type"].startswith("text/html"), url  # not FastAPI's English JSON
+        assert "未找到该页面或文件" in r.text or "无权访问" in r.text, url
+        assert "detail" not in r.text and "Input should be" not in r.text
+    from fastapi.testclient import TestClient
+
+    from xlproc.web.views import department
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(department, "rounds_of", broken)
+    with TestClient(portal_app, raise_server_exceptions=False, cookies=dept.cookies) as c:
+        r = c.get("/dept")
+    assert r.status_code == 500 and "服务器出错" in r.text and "文件不会丢失" in r.text
+    assert "disk on fire" not in r.text and "Internal Server Error" not in r.text

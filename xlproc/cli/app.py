@@ -14,7 +14,7 @@ import importlib
 from .base import app
 
 # Command modules under commands/, in the order the help screen lists them.
-COMMANDS = ("template", "extract", "check", "annotate", "report", "batch", "dataset", "packs", "serve")
+COMMANDS = ("template", "extract", "check", "annotate", "report", "batch", "dataset", "packs", "serve", "copydb")
 
 for _name in COMMANDS:
     importlib.import_module(f"{__package__}.commands.{_name}")

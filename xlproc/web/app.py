@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -88,5 +90,16 @@ def build_app(settings: Settings) -> FastAPI:
             message = "不支持该请求方式"
         title = ERROR_TITLES.get(exc.status_code, "出错了")
         return portal.page(request, "error.html", exc.status_code, title=title, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_address(request: Request, exc: RequestValidationError):
+        # /submissions/abc and the like: an address that cannot exist (not FastAPI's English JSON)
+        return portal.page(request, "error.html", 404, title="未找到", message="未找到该页面或文件")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        logging.getLogger("xlproc.web").error("unhandled error on %s", request.url.path, exc_info=exc)
+        message = "服务器处理该请求时出错，已记入服务器日志。您上传的文件不会丢失；请稍后重试，或联系财政局"
+        return portal.page(request, "error.html", 500, title="服务器出错", message=message)
 
     return app

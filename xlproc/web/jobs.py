@@ -35,11 +35,50 @@ def _default_pack_id() -> str:
 DEFAULT_PACK = _default_pack_id()
 
 
-def available_packs() -> dict[str, str]:
-    """Form packs a round can use: id → label (the installed editions, newest first)."""
+Extra = tuple[str, ...]  # the bureau's own pack folders (``xlproc serve --pack DIR``)
+
+
+def bureau_packs(dirs: Extra) -> tuple[Any, ...]:
+    """Load and check the bureau's pack folders (SpecError in Chinese when one is malformed).
+
+    Their ids must differ from the installed packs' ids and from each other: a round
+    names its pack by id.
+    """
+    from ..errors import SpecError
+    from ..form.packs import installed_packs, load_pack
+
+    packs = tuple(load_pack(d) for d in dirs)
+    taken = {p.id: str(p.dir) for p in installed_packs()}
+    for pack in packs:
+        if str(pack.dir) == taken.get(pack.id):
+            raise SpecError(f"{pack.dir}: 这是已安装的表单包“{pack.id}”，开启轮次时本来就可选用，不必用 --pack 给出")
+        if pack.id in taken:
+            raise SpecError(
+                f"{pack.dir}: 表单包 id“{pack.id}”已被 {taken[pack.id]} 使用，请在 pack.yaml 中改用另一个 id"
+            )
+        taken[pack.id] = str(pack.dir)
+    return packs
+
+
+def available_packs(extra: Extra = ()) -> dict[str, str]:
+    """Form packs a round can use: id → label (the bureau's own first, then the installed editions, newest first)."""
     from ..form.packs import installed_packs
 
-    return {p.id: f"{p.title}（{p.edition}）" for p in reversed(installed_packs())}
+    own = {p.id: f"{p.title}（{p.edition}，本局表单包 {p.id}）" for p in bureau_packs(extra)}
+    return own | {p.id: f"{p.title}（{p.edition}）" for p in reversed(installed_packs())}
+
+
+def same_edition_packs(pack_id: str, extra: Extra = ()) -> dict[str, str]:
+    """The packs a round using ``pack_id`` may switch to: same form and version, so its uploads stay valid."""
+    from ..form.packs import installed_packs
+
+    try:
+        current = _pack(pack_id, extra)
+    except ValueError:  # the round's pack is no longer there: nothing to compare with
+        return {}
+
+    same = {p.id for p in (*bureau_packs(extra), *installed_packs()) if p.edition == current.edition}
+    return {k: v for k, v in available_packs(extra).items() if k in same}
 
 
 def pack_for_year(year: int) -> str:
@@ -52,32 +91,38 @@ def pack_for_year(year: int) -> str:
     return DEFAULT_PACK
 
 
-def rank_figure(pack_id: str) -> tuple[str, str]:
+def rank_figure(pack_id: str, extra: Extra = ()) -> tuple[str, str]:
     """(id, label) of the summary figure an edition ranks departments by (pack.yaml ``summary``,
-    as 汇总 ranks them); ("", "") for an edition that is not installed."""
+    as 汇总 ranks them); ("", "") for an edition that is not installed nor given."""
     from ..form.packs import pack_by_id
 
-    pack = pack_by_id(pack_id)
+    pack = pack_by_id(pack_id, extra)
     figure = pack.rank_figure if pack is not None else None
     return (figure.id, figure.label) if figure is not None else ("", "")
 
 
-def _pack(pack_id: str):
+def _pack(pack_id: str, extra: Extra = ()):
     from ..form.packs import pack_by_id
 
-    pack = pack_by_id(pack_id)
+    pack = pack_by_id(pack_id, extra)
     if pack is None:
         raise ValueError(f"表式 {pack_id} 未安装")
     return pack
 
 
-def _pipeline(pack_id: str, *, report: bool = False):
-    from ..pipeline import PipelineOptions, cached_pipeline
+def pipeline_options(pack_id: str, *, report: bool = False, extra: Extra = ()):
+    """The options that check a round's workbooks with its pack (found first, before the installed ones)."""
+    from ..pipeline import PipelineOptions
 
-    if pack_id == DEFAULT_PACK:
-        return cached_pipeline(PipelineOptions(report=report))
-    pack = _pack(pack_id)
-    return cached_pipeline(PipelineOptions(packs=(str(pack.dir),), report=report))
+    if pack_id == DEFAULT_PACK:  # bureau pack ids never shadow an installed one (bureau_packs)
+        return PipelineOptions(report=report)
+    return PipelineOptions(packs=(str(_pack(pack_id, extra).dir),), report=report)
+
+
+def _pipeline(pack_id: str, *, report: bool = False, extra: Extra = ()):
+    from ..pipeline import cached_pipeline
+
+    return cached_pipeline(pipeline_options(pack_id, report=report, extra=extra))
 
 
 def limit_worker() -> None:
@@ -115,11 +160,11 @@ class Checked:
     elapsed_ms: float = 0.0
 
 
-def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None = None) -> Checked:
+def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None = None, extra: Extra = ()) -> Checked:
     """Check and annotate one uploaded workbook exactly as ``xlproc batch`` does one file."""
     from ..pipeline import process_file
 
-    pipeline = _pipeline(pack)
+    pipeline = _pipeline(pack, extra=extra)
     with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
         src = Path(tmp) / _safe_name(filename)
         src.write_bytes(data)
@@ -132,7 +177,7 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
         if not r.ok:
             return Checked("failed", error=r.error, elapsed_ms=r.elapsed_ms)
         if r.pack and r.pack != pack:  # another installed edition: readable, but not this round's form
-            expected, got = _pack(pack), _pack(r.pack)
+            expected, got = _pack(pack, extra), _pack(r.pack, extra)
             return Checked(
                 "failed",
                 error=(
@@ -155,24 +200,24 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
         )
 
 
-def render_report(data: bytes, filename: str, pack: str, final: bool = False) -> bytes:
+def render_report(data: bytes, filename: str, pack: str, final: bool = False, extra: Extra = ()) -> bytes:
     """The narrative report (.docx) of a workbook: the draft, or the final one on acceptance.
 
     The draft is rendered with the check's findings (the renderer marks a report with
     open findings as a draft); the final one, made when the bureau accepts, without.
     """
-    pipeline = _pipeline(pack, report=True)
+    pipeline = _pipeline(pack, report=True, extra=extra)
     outcome = pipeline.check(data, source=_safe_name(filename))
     renderer = pipeline.renderer(outcome.pack)
     return renderer.render_docx(outcome.submission, None if final else outcome.report)
 
 
-def blank_workbook(pack: str, year: int, department: str) -> bytes:
+def blank_workbook(pack: str, year: int, department: str, extra: Extra = ()) -> bytes:
     """The blank form with the year and the department's name filled in."""
     from ..template import write_template
 
     with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
-        path = write_template(Path(tmp) / "form.xlsx", year=year, department=department, spec=_pack(pack).spec)
+        path = write_template(Path(tmp) / "form.xlsx", year=year, department=department, spec=_pack(pack, extra).spec)
         return path.read_bytes()
 
 
@@ -191,6 +236,7 @@ class RoundRun:
     """The outputs of a whole round run through ``xlproc batch``'s ``process_folder``."""
 
     results: dict[str, dict[str, Any]]  # input name → FileResult as a dict
+    outputs: dict[str, dict[str, tuple[str, bytes]]]  # input name → annotated / report → (file name, bytes)
     summary: bytes
     archive: bytes
 
@@ -202,27 +248,45 @@ def run_round(
     jobs: int | None,
     scheduler: str | None,
     on_progress: Callable[[int, int], None] | None = None,
+    previous: list[tuple[str, bytes]] | None = None,
+    extra: Extra = (),
 ) -> RoundRun:
-    """Run ``process_folder`` over the round's latest workbooks (name → bytes).
+    """Run ``process_folder`` over the round's latest workbooks (name → bytes) with the round's pack.
 
-    ``extras`` are files added to the archive as they are (the final reports). Runs in
-    a thread of the server; ``process_folder`` starts its own pool or uses Dask.
+    ``previous`` are last year's workbooks of the departments (the cross-year rules, as
+    on upload); ``extras`` are files added to the archive as they are (the final
+    reports). Runs in a thread of the server; ``process_folder`` starts its own pool or
+    uses Dask. Each file's annotated workbook and report come back as bytes, to be stored.
     """
     from ..batch import SUMMARY_NAME, BatchOptions, process_folder
-    from ..pipeline import PipelineOptions
 
     with tempfile.TemporaryDirectory(prefix="xlproc-round-") as tmp:
-        inbox, outbox = Path(tmp) / "inbox", Path(tmp) / "outbox"
+        inbox, outbox, last_year = Path(tmp) / "inbox", Path(tmp) / "outbox", Path(tmp) / "previous"
         inbox.mkdir()
         for name, data in inputs:
             (inbox / name).write_bytes(data)
+        if previous:
+            last_year.mkdir()
+            for name, data in previous:
+                (last_year / name).write_bytes(data)
 
         def progress(event: Any) -> None:
             if on_progress is not None and getattr(event, "phase", "process") == "process":
                 on_progress(int(getattr(event, "done", 0)), int(getattr(event, "total", 0)))
 
-        options = BatchOptions(jobs=jobs, scheduler=scheduler, pipeline=PipelineOptions(report=True))
+        options = BatchOptions(
+            jobs=jobs,
+            scheduler=scheduler,
+            previous=last_year if previous else None,
+            pipeline=pipeline_options(pack, report=True, extra=extra),
+        )
         batch = process_folder(inbox, outbox, options, on_progress=progress)
+        outputs: dict[str, dict[str, tuple[str, bytes]]] = {}
+        for r in batch.results:
+            for kind in ("annotated", "report"):
+                rel = r.outputs.get(kind)
+                if rel and (outbox / rel).is_file():
+                    outputs.setdefault(r.source, {})[kind] = (Path(rel).name, (outbox / rel).read_bytes())
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(outbox.rglob("*")):
@@ -231,7 +295,7 @@ def run_round(
             for name, data in extras:
                 zf.writestr(name, data)
         summary = (outbox / SUMMARY_NAME).read_bytes() if (outbox / SUMMARY_NAME).exists() else b""
-        return RoundRun({r.source: r.to_dict() for r in batch.results}, summary, buf.getvalue())
+        return RoundRun({r.source: r.to_dict() for r in batch.results}, outputs, summary, buf.getvalue())
 
 
 class WorkerCrashed(Exception):
@@ -284,6 +348,20 @@ class Workers:
         except BrokenProcessPool as exc:
             with self._lock:
                 if self._executor is executor:  # the first to notice replaces it
+                    self._executor = None
+                    executor.shutdown(wait=False, cancel_futures=True)
+            raise WorkerCrashed(str(exc)) from exc
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args)`` in the pool, waited for from a thread that is not the event loop (a round run)."""
+        if self._executor is None:
+            self.start()
+        executor = self._executor
+        try:
+            return executor.submit(fn, *args, **kwargs).result()
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._executor is executor:
                     self._executor = None
                     executor.shutdown(wait=False, cancel_futures=True)
             raise WorkerCrashed(str(exc)) from exc

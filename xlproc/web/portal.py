@@ -16,8 +16,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
+from . import jobs
 from .db import Database
 from .jobs import Workers, rank_figure
+from .labels import action_label, target_label
 from .models import ADMIN, DEPARTMENT, REVIEWER, ROLE_LABELS, Session, User
 from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, LoginLimiter, new_token, same_token, token_hash
 from .service import score_of
@@ -42,6 +44,8 @@ class Portal:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.packs = settings.pack_dirs
+        jobs.bureau_packs(self.packs)  # a malformed or clashing pack stops the start, in Chinese
         Path(settings.data).mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.database_url)
         self.blobs = BlobStore(settings.blobs)
@@ -54,8 +58,13 @@ class Portal:
             lstrip_blocks=True,
         )
         self.env.filters["local"] = _local
+        self.env.filters["action"] = action_label
+        self.env.filters["target"] = target_label
         self.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_CLASS=STATUS_CLASS, CSRF_FIELD=CSRF_FIELD)
-        self.env.globals.update(score_of=score_of, score_label=lambda pack: rank_figure(pack)[1] or "自评得分")
+        self.env.globals.update(
+            score_of=lambda sub: score_of(sub, self.packs),
+            score_label=lambda pack: rank_figure(pack, self.packs)[1] or "自评得分",
+        )
 
     # --- pages ------------------------------------------------------------------
 

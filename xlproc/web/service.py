@@ -212,6 +212,7 @@ class Row:
     decision: Decision | None
     status: str
     uploads: int
+    packs: tuple[str, ...] = ()  # the bureau's own pack folders (``serve --pack``)
 
     @property
     def errors(self) -> int:
@@ -227,19 +228,21 @@ class Row:
 
     @property
     def score(self) -> str:
-        return score_of(self.submission)[1]
+        return score_of(self.submission, self.packs)[1]
 
 
-def score_of(sub: Submission | None) -> tuple[str, str]:
-    """(label, value) of the figure the submission's edition ranks by (换算得分 …); value "" when none."""
+def score_of(sub: Submission | None, packs: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(label, value) of the figure the submission's edition ranks by (换算得分 …); value "" when none.
+
+    ``packs``: the bureau's own pack folders, where an edition that is not installed lives."""
     if sub is None:
         return "", ""
-    figure_id, label = jobs.rank_figure(sub.pack)
+    figure_id, label = jobs.rank_figure(sub.pack, packs)
     value = (sub.figures or {}).get(figure_id) if figure_id else None
     return label, "" if value is None else str(value)
 
 
-def dashboard(db: DB, round_id: int) -> list[Row]:
+def dashboard(db: DB, round_id: int, packs: tuple[str, ...] = ()) -> list[Row]:
     members = list(
         db.scalars(
             select(Department)
@@ -268,7 +271,7 @@ def dashboard(db: DB, round_id: int) -> list[Row]:
     for d in members:
         sub = subs.get(latest_ids.get(d.id, -1))
         dec = decisions.get(sub.id, [None])[-1] if sub else None
-        rows.append(Row(d, sub, dec, status_of(sub, dec), counts.get(d.id, 0)))
+        rows.append(Row(d, sub, dec, status_of(sub, dec), counts.get(d.id, 0), packs))
     return rows
 
 

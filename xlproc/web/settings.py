@@ -20,6 +20,12 @@ class Settings:
     login_attempts: int = 5  # failed logins allowed per account and address …
     login_window_s: int = 300  # … within this many seconds
     session_hours: int = 12
+    packs: tuple[Path, ...] = ()  # --pack: the bureau's own form pack folders, offered for rounds
+
+    @property
+    def pack_dirs(self) -> tuple[str, ...]:
+        """The bureau's pack folders as the worker functions take them (absolute paths)."""
+        return tuple(str(Path(d).resolve()) for d in self.packs)
 
     @property
     def database_url(self) -> str:

@@ -28,6 +28,10 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="仅通过 HTTPS 发送登录凭据（经 HTTPS 反向代理提供服务时使用）")
     ] = False,
+    pack: Annotated[
+        list[Path] | None,
+        typer.Option("--pack", help="本局自己的表单包文件夹（可多次给出），开启轮次时可选用", metavar="表单包"),
+    ] = None,
     demo: Annotated[
         Path | None, typer.Option("--demo", help="用示例目录（如 samples）创建演示轮次和账号（仅首次）")
     ] = None,
@@ -45,5 +49,6 @@ def serve(
         scheduler=scheduler,
         max_upload=int(max_upload_mb * MIB),
         secure_cookies=secure_cookies,
+        packs=tuple(pack or ()),
     )
     run(settings, host, port, demo, say=lambda text: out.print(text, markup=False))

@@ -1,6 +1,6 @@
 // Drag-and-drop for the upload form, and an early word on the file's type and size.
 // The file is sent all the same: the server keeps every file handed in and gives the
-// same Chinese message. Without JavaScript the plain file input and button work alike.
+// same Chinese message. Without JavaScript the file chooser and button work alike.
 (function () {
   "use strict";
   document.querySelectorAll("form.upload").forEach(function (form) {
@@ -25,6 +25,7 @@
       if (!files || !files.length) return;
       show(problem(files[0]));
       input.files = files;
+      input.dispatchEvent(new Event("change"));
       form.requestSubmit ? form.requestSubmit() : form.submit();
     });
     input.addEventListener("change", function () { show(input.files.length ? problem(input.files[0]) : ""); });

@@ -30,7 +30,8 @@ def _admin_page(request: Request, db, status_code: int = 200, **extra):
         "depts": depts,
         "log": log,
         "names": names,
-        "packs": jobs.available_packs(),
+        "packs": jobs.available_packs(p.packs),
+        "switchable": {r.id: jobs.same_edition_packs(r.pack, p.packs) for r in rounds},
     }
     ctx.update(extra)
     return p.page(request, "admin.html", status_code, **ctx)
@@ -51,13 +52,34 @@ async def create_round(request: Request):
         user = require(db, request, ADMIN)
         year = str(form.get("year") or "").strip()
         pack = str(form.get("pack") or "")
-        if not (year.isdigit() and 2000 <= int(year) <= 2100) or pack not in jobs.available_packs():
+        if not (year.isdigit() and 2000 <= int(year) <= 2100) or pack not in jobs.available_packs(p.packs):
             return _admin_page(request, db, 400, error="请填写正确的年度（如 2023）并选择表式")
         title = str(form.get("title") or "").strip()[:200] or f"{year}年度部门整体绩效自评"
         round_ = Round(year=int(year), pack=pack, title=title)
         db.add(round_)
         db.flush()
         audit(db, user, "create_round", f"round:{round_.id}", title, address(request))
+    return RedirectResponse("/admin", 303)
+
+
+@router.post("/admin/rounds/{round_id}/pack")
+async def change_pack(request: Request, round_id: int):
+    """Switch a round to another pack of the same edition (the bureau's revised rules or wording).
+
+    Uploads are not re-checked here: a reviewer's “重新审核本轮” re-checks every department's
+    latest workbook with the new pack and refreshes its stored outputs.
+    """
+    p = portal(request)
+    form = await checked_form(request, max_files=0)
+    with p.db.session() as db:
+        user = require(db, request, ADMIN)
+        round_ = one(db, Round, id=round_id)
+        pack = str(form.get("pack") or "")
+        if pack not in jobs.same_edition_packs(round_.pack, p.packs):
+            return _admin_page(request, db, 400, error="只能换用同一表单版本的表单包（已上传的工作簿须仍然适用）")
+        if pack != round_.pack:
+            audit(db, user, "change_pack", f"round:{round_id}", f"{round_.pack} → {pack}", address(request))
+            round_.pack = pack
     return RedirectResponse("/admin", 303)
 
 

@@ -40,7 +40,7 @@ async def login(request: Request):
     wait = p.limiter.blocked(username, addr)
     with p.db.session() as db:
         if wait:
-            audit(db, None, "login_blocked", username, f"{wait}s", addr)
+            audit(db, None, "login_blocked", username, f"{wait} 秒后可再试", addr)
             return p.page(request, "login.html", 429, username=username, error=f"登录失败次数过多，请 {wait} 秒后再试")
         from sqlalchemy import select
 

@@ -100,7 +100,7 @@ async def blank_template(request: Request, round_id: int):
         dept = db.get(Department, user.department_id)
         pack, year, name = round_.pack, round_.year, dept.name
         audit(db, user, "download_template", f"round:{round_id}", "", address(request))
-    data = await p.workers.run(jobs.blank_workbook, pack, year, name)
+    data = await p.workers.run(jobs.blank_workbook, pack, year, name, p.packs)
     return download(data, f"{year}年度部门整体绩效自评表_{jobs_safe(name)}.xlsx", XLSX)
 
 
@@ -129,7 +129,7 @@ async def upload(request: Request, round_id: int):
         sha = p.blobs.put(data)  # on disk (fsync) outside the database session
         with p.db.session() as db:  # user and round_ are plain loaded objects here (expire_on_commit=False)
             sub = record_upload(db, p.blobs, user, round_, user.department_id, filename, data, sha)
-            audit(db, user, "upload", f"submission:{sub.id}", f"{filename} sha256={sha}", address(request))
+            audit(db, user, "upload", f"submission:{sub.id}", f"{filename}（文件 SHA-256：{sha}）", address(request))
             if refused:
                 sub.status, sub.error = "failed", refused
             return sub.id, round_.pack, refused, previous
@@ -143,7 +143,7 @@ async def upload(request: Request, round_id: int):
     sub_id, pack, refused, previous = await run_in_threadpool(keep)
     if not refused:
         try:
-            checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous)
+            checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous, p.packs)
         except jobs.WorkerCrashed:
             checked = jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}")
         await run_in_threadpool(record, checked)
@@ -199,7 +199,7 @@ async def submission_file(request: Request, submission_id: int, kind: str):
         cached, data_sha, name, pack = sub.report_sha256, sub.sha256, sub.filename, sub.pack
     if cached:
         return download(p.blobs.get(cached), f"{stem}_自评报告（草稿）.docx", DOCX)
-    body = await p.workers.run(jobs.render_report, p.blobs.get(data_sha), name, pack, False)
+    body = await p.workers.run(jobs.render_report, p.blobs.get(data_sha), name, pack, False, p.packs)
     with p.db.session() as db:
         row = db.get(Submission, submission_id)
         row.report_sha256 = store(db, p.blobs, body)

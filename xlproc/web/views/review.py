@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
@@ -11,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from .. import jobs
-from ..models import Decision, Department, Job, Round, Submission
+from ..models import Decision, Department, Job, Round, Submission, User
 from ..portal import STAFF, XLSX, ZIP, Portal, address, checked_form, download, one, portal, require
 from ..service import (
     SORT_KEYS,
@@ -21,6 +22,8 @@ from ..service import (
     is_member,
     latest_decision,
     latest_id,
+    previous_year_workbook,
+    register,
     store,
     submissions_of,
 )
@@ -51,7 +54,7 @@ def dashboard_page(
     with p.db.session() as db:
         require(db, request, *STAFF)
         round_ = one(db, Round, id=round_id)
-        rows = dashboard(db, round_id)
+        rows = dashboard(db, round_id, p.packs)
         totals = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
         if status in STATUSES:
             rows = [r for r in rows if r.status == status]
@@ -128,7 +131,7 @@ async def decide(request: Request, submission_id: int):
             db.add(Decision(submission_id=sub.id, reviewer_id=user.id, action="return", comment=comment))
             audit(db, user, "return", f"submission:{sub.id}", comment, address(request))
             return RedirectResponse(back, 303)
-    final = await p.workers.run(jobs.render_report, data, name, pack, True)
+    final = await p.workers.run(jobs.render_report, data, name, pack, True, p.packs)
     with p.db.session() as db:
         user = require(db, request, *STAFF)
         sub = db.get(Submission, submission_id)
@@ -148,30 +151,53 @@ async def start_run(request: Request, round_id: int):
         running = db.scalar(select(Job).where(Job.round_id == round_id, Job.status == "running"))
         if running is not None:
             return RedirectResponse(f"/review/jobs/{running.id}", 303)
-        inputs, extras, ids = [], [], {}
-        for row in dashboard(db, round_id):
+        todo = RoundWork(pack=round_.pack)
+        for row in dashboard(db, round_id, p.packs):
             sub = row.submission
             if sub is None:
                 continue
-            name = f"{jobs_safe(row.department.name)}.xlsx"
-            inputs.append((name, p.blobs.get(sub.sha256)))
-            ids[name] = sub.id
+            folder = jobs_safe(row.department.name)
+            name = f"{folder}.xlsx"
+            data = p.blobs.get(sub.sha256)
+            todo.inputs.append((name, data))
+            todo.ids[name] = sub.id
+            last_year = previous_year_workbook(db, p.blobs, round_, row.department.id)
+            if last_year is not None:
+                todo.previous.append((f"{folder}_上年.xlsx", last_year))
             if sub.final_sha256 and row.decision is not None and row.decision.action == "accept":
-                folder = jobs_safe(row.department.name)
-                extras.append((f"正式报告/{folder}_自评报告.docx", p.blobs.get(sub.final_sha256)))
-        job = Job(round_id=round_id, started_by=user.id, total=len(inputs))
+                todo.finals.append((sub.id, folder, data, sub.filename, sub.final_sha256))
+        job = Job(round_id=round_id, started_by=user.id, total=len(todo.inputs))
         db.add(job)
         db.flush()
-        audit(db, user, "run_round", f"round:{round_id}", f"{len(inputs)} 份", address(request))
-        job_id, pack = job.id, round_.pack
-    task = asyncio.create_task(asyncio.to_thread(_run_job, p, job_id, inputs, extras, ids, pack))
+        audit(
+            db, user, "run_round", f"round:{round_id}", f"{len(todo.inputs)} 份，表单包 {round_.pack}", address(request)
+        )
+        job_id = job.id
+    task = asyncio.create_task(asyncio.to_thread(_run_job, p, job_id, todo))
     request.app.state.tasks.add(task)
     task.add_done_callback(request.app.state.tasks.discard)
     return RedirectResponse(f"/review/jobs/{job_id}", 303)
 
 
-def _run_job(p: Portal, job_id: int, inputs, extras, ids: dict[str, int], pack: str) -> None:
-    """Runs in a thread: ``process_folder`` over the round, progress written to the job row."""
+@dataclass
+class RoundWork:
+    """What a round run works on, read from the database before it starts."""
+
+    pack: str
+    inputs: list[tuple[str, bytes]] = field(default_factory=list)  # name → the latest upload
+    ids: dict[str, int] = field(default_factory=dict)  # name → submission id
+    previous: list[tuple[str, bytes]] = field(default_factory=list)  # last year's workbooks
+    finals: list[tuple[int, str, bytes, str, str]] = field(default_factory=list)  # accepted: id, folder, data …
+
+
+def _run_job(p: Portal, job_id: int, todo: RoundWork) -> None:
+    """Runs in a thread: ``process_folder`` over the round, progress written to the job row.
+
+    Afterwards every submission it checked gets the new findings AND the new annotated
+    workbook and draft report (and, when accepted, a re-rendered final report), so what
+    is downloaded matches what the pages show. Earlier outputs stay in the store; the
+    department's own files are never touched.
+    """
 
     def progress(done: int, total: int) -> None:
         with p.db.session() as db:
@@ -179,24 +205,72 @@ def _run_job(p: Portal, job_id: int, inputs, extras, ids: dict[str, int], pack: 
             job.done, job.total = done, total
 
     try:
-        run = jobs.run_round(inputs, extras, pack, p.settings.jobs, p.settings.scheduler, progress)
-    except Exception as exc:  # "cannot run" (spec, disk …): the job says so, the server goes on
+        finals = {
+            sub_id: p.workers.call(jobs.render_report, data, name, todo.pack, True, p.packs)
+            for sub_id, _folder, data, name, _old in todo.finals
+        }
+        extras = [(f"正式报告/{folder}_自评报告.docx", finals[sub_id]) for sub_id, folder, *_ in todo.finals]
+        run = jobs.run_round(
+            todo.inputs, extras, todo.pack, p.settings.jobs, p.settings.scheduler, progress, todo.previous, p.packs
+        )
+        stored = {  # on disk (not fsynced: they can be made again) before the database says so
+            name: {kind: (fname, p.blobs.put(body, durable=False), len(body)) for kind, (fname, body) in out.items()}
+            for name, out in run.outputs.items()
+        }
+        final_shas = {sub_id: (p.blobs.put(body, durable=False), len(body)) for sub_id, body in finals.items()}
+    except Exception as exc:  # "cannot run" (spec, disk, a dead worker …): the job says so, the server goes on
         log.exception("round run %s failed", job_id)
         with p.db.session() as db:
             job = db.get(Job, job_id)
             job.status, job.message, job.finished_at = "failed", f"运行失败：{exc}", datetime.now(UTC)
         return
     with p.db.session() as db:
-        for name, result in run.results.items():
-            sub = db.get(Submission, ids.get(name, -1))
-            if sub is not None and result.get("status") == "ok":
-                sub.counts, sub.findings, sub.figures = result["counts"], result["findings"], result["figures"]
         job = db.get(Job, job_id)
+        starter = db.get(User, job.started_by)
+        refreshed = 0
+        for name, result in run.results.items():
+            sub = db.get(Submission, todo.ids.get(name, -1))
+            if sub is None or result.get("status") != "ok":
+                continue
+            sub.counts, sub.findings, sub.figures = result["counts"], result["findings"], result["figures"]
+            sub.notes, sub.pack = list(result.get("notes") or []), todo.pack
+            sub.file_department = str(result.get("department") or sub.file_department)[:300]
+            out = stored.get(name, {})
+            changes = []
+            if "annotated" in out:
+                fname, sha, size = out["annotated"]
+                changes.append(_changed("批注工作簿", sub.annotated_sha256, sha))
+                sub.annotated_sha256, sub.annotated_name = register(db, sha, size), fname
+            if "report" in out:
+                _fname, sha, size = out["report"]
+                changes.append(_changed("报告草稿", sub.report_sha256, sha))
+                sub.report_sha256 = register(db, sha, size)
+            if sub.id in final_shas:
+                sha, size = final_shas[sub.id]
+                changes.append(_changed("正式报告", sub.final_sha256, sha))
+                sub.final_sha256 = register(db, sha, size)
+            audit(
+                db,
+                starter,
+                "rerun_submission",
+                f"submission:{sub.id}",
+                f"第 {job_id} 次整轮审核：" + "；".join(changes),
+            )
+            refreshed += 1
         job.summary_sha256 = store(db, p.blobs, run.summary) if run.summary else None
         job.zip_sha256 = store(db, p.blobs, run.archive)
         job.done, job.status, job.finished_at = job.total, "done", datetime.now(UTC)
         failed = sum(1 for r in run.results.values() if r.get("status") != "ok")
-        job.message = f"已处理 {len(run.results)} 份工作簿" + (f"，其中 {failed} 份无法读取" if failed else "")
+        job.message = f"已处理 {len(run.results)} 份工作簿，已更新 {refreshed} 个部门的审核结果、批注工作簿和报告" + (
+            f"；其中 {failed} 份无法读取（保留原有结果）" if failed else ""
+        )
+
+
+def _changed(what: str, old: str | None, new: str) -> str:
+    """One line of the audit log: which stored file replaced which (by the start of their SHA-256)."""
+    if old == new:
+        return f"{what}未变（{new[:12]}）"
+    return f"{what} {old[:12] if old else '（无）'} → {new[:12]}"
 
 
 @router.get("/review/jobs/{job_id}")
