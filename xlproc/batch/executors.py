@@ -284,7 +284,15 @@ class LocalPoolExecutor:
         self._pool = None
 
     def start(self) -> None:
-        """Spawn every worker now, so they build their pipelines while the parent works."""
+        """Get workers going while the parent prepares: the fork server starts warming up
+        (workers fork from it in milliseconds once it is ready), or, spawning, every
+        worker is started now and builds its pipeline."""
+        ctx = worker_context()
+        if ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()  # returns at once; the server warms up on its own
+            return
         pool = self._start()
         for _ in range(self.jobs):
             pool.submit(_noop)

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from ..form.spec import FormSpec
+from ..form.yamlfile import load_yaml_text
 from .record import decode
 
 TYPES = ("peer_outlier", "year_change")
@@ -181,8 +182,8 @@ def load_rules(path: Path, spec: FormSpec) -> tuple[AcrossRule, ...]:
     """The ``across:`` rules of the catalogue file at ``path`` (empty when it has none; cached)."""
     key = (str(path), id(spec))
     if key not in _LOADED:
-        try:
-            root = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        try:  # the same limits and C parser as every other pack file
+            root = load_yaml_text(Path(path).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise AcrossRuleError(path, "", f"无法读取规则文件：{exc}") from None
         _LOADED[key] = parse_rules(root, Path(path), spec)

@@ -72,12 +72,20 @@ class Pipeline:
         first = packs[0] if packs else default_pack()
         if options.rules_path:
             validate_rules(options.rules_path, packs)
-        else:
-            pipeline.catalogue(first)
-        renderer = pipeline.renderer(first)
-        if renderer is not None:  # the wording is checked here too, not at the first report
-            renderer.options.wording(first.spec)
+        pipeline.prepare(first, rules=not options.rules_path)
         return pipeline
+
+    def prepare(self, pack: FormPack, rules: bool = True) -> None:
+        """Compile everything an edition's files need (rules, report template, wording) now,
+        not on its first file; a broken file of the pack raises here."""
+        if rules:
+            catalogue = self.catalogue(pack)
+            from ..dataset.across import load_rules
+
+            load_rules(Path(catalogue.path), pack.spec)  # the district dataset's rules, same file
+        renderer = self.renderer(pack)
+        if renderer is not None:
+            renderer.options.wording(pack.spec)
 
     def catalogue(self, pack: FormPack) -> Catalogue:
         return compiled_catalogue(pack, self.options.rules_path)
