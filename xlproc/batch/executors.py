@@ -454,10 +454,21 @@ def default_jobs() -> int:
 
 
 def chunked(items: list[Any], jobs: int, size: int | None = None) -> list[Chunk]:
-    """Split work into chunks: big enough to amortise IPC, small enough to balance load."""
-    if size is None:
-        size = max(1, min(16, len(items) // (max(1, jobs) * 8)))
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    """Split work into chunks: big enough to amortise IPC, small enough to balance load.
+
+    Without a fixed ``size`` the chunks shrink as the work runs out (guided
+    scheduling): up to 16 files while much is left, single files at the end, so no
+    worker sits idle while another finishes a long last chunk.
+    """
+    if size is not None:
+        return [items[i : i + size] for i in range(0, len(items), size)]
+    out: list[Chunk] = []
+    i, workers = 0, max(1, jobs)
+    while i < len(items):
+        step = max(1, min(16, (len(items) - i) // (workers * 4)))
+        out.append(items[i : i + step])
+        i += step
+    return out
 
 
 def failed_chunk(chunk: list[WorkerTask], error: BaseException) -> list[FileResult]:
