@@ -206,8 +206,15 @@ def die_with_parent() -> None:
         expected = os.getppid()
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if multiprocessing.parent_process() is not None and os.getppid() != expected:
+        parent = multiprocessing.parent_process()
+        if parent is not None and os.getppid() != expected:
             os._exit(1)  # the parent died before the call: nobody would stop this process
+        if parent is not None and parent.pid != expected:
+            # Started by the pool's fork server, which outlives the main process as long as
+            # any worker does: watch the main process itself and go with it.
+            import threading
+
+            threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="xlproc-watch").start()
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
@@ -225,6 +232,14 @@ def worker_context() -> multiprocessing.context.BaseContext:
         ctx.set_forkserver_preload(["xlproc.pipeline.warm"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _exit_with(sentinel: int) -> None:
+    """Block until the main process has ended (its sentinel becomes ready), then exit at once."""
+    from multiprocessing.connection import wait as wait_ready
+
+    wait_ready([sentinel])
+    os._exit(1)
 
 
 def _noop() -> None:
@@ -465,7 +480,7 @@ def chunked(items: list[Any], jobs: int, size: int | None = None) -> list[Chunk]
     out: list[Chunk] = []
     i, workers = 0, max(1, jobs)
     while i < len(items):
-        step = max(1, min(16, (len(items) - i) // (workers * 4)))
+        step = max(1, min(16, (len(items) - i) // (workers * 8)))
         out.append(items[i : i + step])
         i += step
     return out
