@@ -271,3 +271,21 @@ def test_unwritable_output_fails_only_that_file(tmp_path: Path) -> None:
     by = {r.source: r for r in result.results}
     assert not by[Path(src).name].ok and "无法写入输出文件" in by[Path(src).name].error
     assert [r.ok for r in result.results].count(True) == 1
+
+
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_broken_template_stops_the_batch_before_any_file(tmp_path: Path, jobs: int) -> None:
+    """With workers, the parent asks one of them to build the pipeline instead of building
+    its own: a broken report template must still stop the batch, in Chinese, with no output."""
+    from xlproc.report.render import ReportError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(_sample("司法局"), inbox)
+    template = tmp_path / "report.docx"
+    template.write_bytes(b"PK\x03\x04 not a docx")
+    options = BatchOptions(jobs=jobs, pipeline=PipelineOptions(report_template=str(template)))
+    with pytest.raises(ReportError, match="报告模板"):
+        process_folder(inbox, tmp_path / "out", options)
+    assert not list((tmp_path / "out").glob("*/*.xlsx"))
+    assert not (tmp_path / "out" / "汇总.xlsx").exists()

@@ -378,9 +378,12 @@ def _process(
             stats[src.name] = input_stat(src.path)  # before any worker reads it: what the manifest records
             todo.append(WorkerTask(str(src.path), src.name, src.stem, known))
         if todo:
-            executor.start()  # workers spawn and build their pipelines while the parent does too
-        if options.task is None:
-            cached_pipeline(options.pipeline)  # invalid spec / rules / template: fail before any file
+            executor.start()  # workers start (or the fork server warms up) while the parent goes on
+        if options.task is None:  # invalid spec / rules / template: fail before any file
+            if todo:
+                executor.validate(options.pipeline)  # a worker builds it anyway: ask it
+            else:
+                cached_pipeline(options.pipeline)
         tally.add()
         for chunk, out in executor.map_chunks(run_chunk, chunked(todo, max(jobs, 1), options.chunk_size)):
             if isinstance(out, BaseException):

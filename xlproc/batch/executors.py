@@ -169,8 +169,28 @@ def _init_worker(config: WorkerConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_worker()
     _WORKER_CONFIG = config
-    if config.task is None:
-        cached_pipeline(config.pipeline)
+    if config.task is None:  # a broken pack is reported by ``validate_pipeline``, not here
+        with contextlib.suppress(Exception):
+            cached_pipeline(config.pipeline)
+
+
+def validate_pipeline(options: PipelineOptions) -> BaseException | None:
+    """Build the pipeline in a worker; the "cannot run" error (picklable), or None.
+
+    The batch's parent asks a worker instead of building a pipeline of its own: the
+    worker has built it already (or got it from the fork server), the parent then
+    spends no CPU on it.
+    """
+    try:
+        cached_pipeline(options)
+    except Exception as exc:
+        import pickle
+
+        try:
+            return pickle.loads(pickle.dumps(exc))
+        except Exception:
+            return XlprocError(str(exc))
+    return None
 
 
 def limit_worker(memory_mb: int | None = None) -> None:
@@ -262,6 +282,10 @@ class InProcessExecutor:
     def set_config(self, config: WorkerConfig) -> None:
         self.config = config
 
+    def validate(self, options: PipelineOptions) -> None:
+        """Raise the "cannot run" error of a pipeline with these options (built here)."""
+        cached_pipeline(options)
+
     def map_chunks(self, fn: Callable, chunks: list[Chunk]) -> Iterator[tuple[Chunk, Any]]:
         for chunk in chunks:
             try:
@@ -311,6 +335,17 @@ class LocalPoolExecutor:
         pool = self._start()
         for _ in range(self.jobs):
             pool.submit(_noop)
+
+    def validate(self, options: PipelineOptions) -> None:
+        """Raise the "cannot run" error of a pipeline with these options, as a worker finds it."""
+        try:
+            error = self._start().submit(validate_pipeline, options).result()
+        except BrokenProcessPool:
+            self._restart()
+            cached_pipeline(options)  # the worker died: find the error here
+            return
+        if error is not None:
+            raise error
 
     def set_config(self, config: WorkerConfig) -> None:
         """Workers get the config once, at start: a new config means a fresh pool."""
@@ -425,6 +460,11 @@ class DaskExecutor:
 
     def start(self) -> None:
         pass
+
+    def validate(self, options: PipelineOptions) -> None:
+        """Raise the "cannot run" error of a pipeline with these options (built here: the
+        cluster's workers build theirs on first use)."""
+        cached_pipeline(options)
 
     def set_config(self, config: WorkerConfig) -> None:
         self.config = config

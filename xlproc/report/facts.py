@@ -194,6 +194,18 @@ def _refs(node: Any, spec: FormSpec) -> list[str]:
     return found
 
 
+_REFS: dict[tuple[int, int], tuple[FormSpec, list[str]]] = {}
+
+
+def _compute_refs(compute: dict[str, Any], spec: FormSpec) -> list[str]:
+    """``_refs`` of a compute definition, once per process and spec (they never change)."""
+    key = (id(spec), id(compute))
+    hit = _REFS.get(key)
+    if hit is None or hit[0] is not spec:
+        hit = _REFS[key] = (spec, _refs(compute, spec))
+    return hit[1]
+
+
 class FactBook:
     """Every field, grid and table of one submission as Facts."""
 
@@ -233,7 +245,7 @@ class FactBook:
         return fact
 
     def _computed_state(self, compute: dict[str, Any], seen: set[str]) -> str:
-        refs = _refs(compute, self.spec)
+        refs = _compute_refs(compute, self.spec)
         if not refs and any(k in compute for k in ("rubric_total", "rubric_pct")):
             refs = list(self._score_fields)
         states = []
