@@ -379,6 +379,11 @@ def _process(
             todo.append(WorkerTask(str(src.path), src.name, src.stem, known))
         if todo:
             executor.start()  # workers start (or the fork server warms up) while the parent goes on
+        if todo and options.summary:
+            # What the end of the batch needs (pandas, xlsxwriter), imported while the workers
+            # warm up rather than after the last file, when nothing else would run beside it.
+            from ..dataset import export  # noqa: F401
+            from . import gather, summary  # noqa: F401
         if options.task is None:  # invalid spec / rules / template: fail before any file
             if todo:
                 executor.validate(options.pipeline)  # a worker builds it anyway: ask it

@@ -26,12 +26,16 @@ def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> 
     """
     if task and not any(r.record for r in batch.results):
         return None
+    from types import SimpleNamespace
+
     from ..dataset.across import load_rules
     from ..dataset.api import assemble, mark_other_rounds
     from ..dataset.frames import FileEntry
-    from ..pipeline import cached_pipeline
+    from ..form.packs import load_pack
 
-    pipeline = cached_pipeline(options)
+    # Only the packs and the rule file's path are needed: no pipeline is built here
+    # (the parent of a pooled batch never builds one).
+    pipeline = SimpleNamespace(packs=tuple(load_pack(p) for p in options.packs))
     pack = _main_pack(batch, pipeline)
     entries = [
         FileEntry(
@@ -47,7 +51,7 @@ def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> 
         )
         for r in batch.results
     ]
-    rules = load_rules(Path(pipeline.catalogue(pack).path), pack.spec)
+    rules = load_rules(Path(options.rules_path) if options.rules_path else pack.rules_path, pack.spec)
     return assemble(pack.spec, mark_other_rounds(entries, pack), rules)
 
 
