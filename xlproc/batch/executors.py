@@ -1,9 +1,11 @@
 """Run the per-file task over many workbooks: in this process, a local pool, or Dask.
 
 All three run the same top-level function ``run_chunk(tasks, config)`` over chunks of
-files (a chunk amortises inter-process traffic; a workbook costs ~10 ms). Workers
-build their ``Pipeline`` (spec, compiled rules, parsed report template) once per
-process: eagerly in the local pool's initializer, lazily (``cached_pipeline``) on Dask.
+files (a chunk amortises inter-process traffic; a workbook costs ~25 ms). Workers
+have their ``Pipeline`` (spec, compiled rules, parsed report template) once per
+process: local workers fork from a fork server that prepared it (``worker_context``),
+or build it in the pool's initializer where there is none; Dask workers build it on
+first use (``cached_pipeline``).
 
 A worker process that dies (segfault, out of memory) breaks a local pool. The files
 that were in flight are then re-run one at a time in a fresh pool, so the file that
@@ -22,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -339,10 +342,10 @@ class LocalPoolExecutor:
     def validate(self, options: PipelineOptions) -> None:
         """Raise the "cannot run" error of a pipeline with these options, as a worker finds it."""
         try:
-            error = self._start().submit(validate_pipeline, options).result()
-        except BrokenProcessPool:
+            error = self._start().submit(validate_pipeline, options).result(timeout=file_timeout() + 60)
+        except (BrokenProcessPool, FutureTimeout):
             self._restart()
-            cached_pipeline(options)  # the worker died: find the error here
+            cached_pipeline(options)  # the worker died or hangs: find the error here
             return
         if error is not None:
             raise error

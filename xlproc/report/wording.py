@@ -242,9 +242,10 @@ class WordingEnvironment(ImmutableSandboxedEnvironment):
     Every ``f.x`` / ``row.x`` / ``c.x`` in a snippet goes through the sandbox's attribute
     check, several isinstance tests each — the larger part of rendering a report. For
     the data types Python prepares (``Fact``, grid and table rows, categories, plain
-    dicts of them) the attributes a snippet may read are known in advance
-    (``WORDING_ATTRS``): those are returned directly; anything else (a method, an
-    underscore name, another type) takes the sandbox's full check as before.
+    dicts of them) the attributes a snippet may read are registered in advance
+    (``allow_attributes``): those, and a plain dict's keys, are returned directly;
+    anything else (a method, an underscore name, another type) takes the sandbox's full
+    check as before. The report's docx template renders in this environment too.
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
