@@ -59,6 +59,7 @@ def test_round_trip(as_user, world, tmp_path):
     assert annotated.status_code == 200
     ann = openpyxl.load_workbook(io.BytesIO(annotated.content))
     assert "审核结果" in ann.sheetnames and ann["决算"]["C27"].comment is not None
+    assert "下载自评报告（草稿）" in page  # open mandatory findings: a draft
     draft = dept.get(f"/submissions/{sid}/report")
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(draft.content)).paragraphs)
     assert "中共保定市徐水区委网络安全和信息化委员会办公室" in text
@@ -85,6 +86,11 @@ def test_round_trip(as_user, world, tmp_path):
     sid2 = submission_id(r)
     assert '强制性问题 <strong class="n-error">0</strong> 项' in r.text
     assert "待说明 0 项" in r.text and "已说明 9 项" in r.text, re.findall(r"待说明 \d+ 项|已说明 \d+ 项", r.text)
+    # nothing open: the report awaits the bureau's acceptance, it is not called a draft
+    assert "下载自评报告（待确认）" in r.text and "下载自评报告（草稿）" not in r.text
+    pending = dept.get(f"/submissions/{sid2}/report")
+    assert "%E5%BE%85%E7%A1%AE%E8%AE%A4" in pending.headers["content-disposition"]  # （待确认）
+    assert "草稿" not in "\n".join(p.text for p in docx.Document(io.BytesIO(pending.content)).paragraphs)
     page = reviewer.get(f"/review/rounds/{rid}/departments/{a}").text
     assert "部门的说明" in page and WARNINGS["budget.procurement"] in page and "待确认" in page
     assert page.count("/submissions/") >= 2  # both submissions listed

@@ -22,7 +22,7 @@ from .jobs import Workers, rank_figure
 from .labels import action_label, target_label
 from .models import ADMIN, DEPARTMENT, REVIEWER, ROLE_LABELS, Session, User
 from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, LoginLimiter, new_token, same_token, token_hash
-from .service import score_of
+from .service import report_state, score_of
 from .settings import Settings
 from .status import STATUS_CLASS
 from .storage import BlobStore
@@ -63,6 +63,7 @@ class Portal:
         self.env.globals.update(ROLE_LABELS=ROLE_LABELS, STATUS_CLASS=STATUS_CLASS, CSRF_FIELD=CSRF_FIELD)
         self.env.globals.update(
             score_of=lambda sub: score_of(sub, self.packs),
+            report_state=report_state,
             score_label=lambda pack: rank_figure(pack, self.packs)[1] or "自评得分",
         )
 

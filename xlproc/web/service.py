@@ -231,6 +231,13 @@ class Row:
         return score_of(self.submission, self.packs)[1]
 
 
+def report_state(sub: Submission) -> str:
+    """What the report of a submission not yet accepted is: 草稿 while mandatory findings
+    or unexplained warnings are open (the document itself is marked so), else 待确认."""
+    counts = sub.counts or {}
+    return "草稿" if counts.get("error", 0) or counts.get("open_warning", 0) else "待确认"
+
+
 def score_of(sub: Submission | None, packs: tuple[str, ...] = ()) -> tuple[str, str]:
     """(label, value) of the figure the submission's edition ranks by (换算得分 …); value "" when none.
 

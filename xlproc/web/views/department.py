@@ -24,6 +24,7 @@ from ..service import (
     previous_year_workbook,
     record_upload,
     refuse_reason,
+    report_state,
     rounds_of,
     store,
     submissions_of,
@@ -197,10 +198,11 @@ async def submission_file(request: Request, submission_id: int, kind: str):
         if sub.status != "ok":
             raise HTTPException(404, "该次报送的文件未能读取，无法生成报告")
         cached, data_sha, name, pack = sub.report_sha256, sub.sha256, sub.filename, sub.pack
+        report_name = f"{stem}_自评报告（{report_state(sub)}）.docx"
     if cached:
-        return download(p.blobs.get(cached), f"{stem}_自评报告（草稿）.docx", DOCX)
+        return download(p.blobs.get(cached), report_name, DOCX)
     body = await p.workers.run(jobs.render_report, p.blobs.get(data_sha), name, pack, False, p.packs)
     with p.db.session() as db:
         row = db.get(Submission, submission_id)
         row.report_sha256 = store(db, p.blobs, body)
-    return download(body, f"{stem}_自评报告（草稿）.docx", DOCX)
+    return download(body, report_name, DOCX)
