@@ -275,6 +275,22 @@ def test_xlsx_export_labels_and_text(ds, tmp_path: Path) -> None:
     assert {c.value for c in findings["D"][1:]} >= {"强制性", "提示性"}
 
 
+def test_streamed_and_in_memory_exports_hold_the_same_cells(ds, tmp_path: Path, monkeypatch) -> None:
+    """A dataset above ``STREAM_ABOVE_CELLS`` is written row by row (constant memory):
+    the workbook must read back cell for cell like the in-memory one."""
+    import xlproc.dataset.export as export
+
+    def cells(path: Path) -> dict:
+        wb = openpyxl.load_workbook(path)
+        return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}
+
+    memory = write_dataset(ds, tmp_path / "memory.xlsx")
+    monkeypatch.setattr(export, "STREAM_ABOVE_CELLS", 0)
+    streamed = write_dataset(ds, tmp_path / "streamed.xlsx")
+    assert cells(streamed) == cells(memory)
+    assert len(cells(memory)["字段"]) == len(ds.entries) + 1
+
+
 def test_formula_like_department_name_is_text_in_the_export(ds, tmp_path: Path) -> None:
     from dataclasses import replace
 
