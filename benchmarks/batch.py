@@ -8,7 +8,8 @@ name), then in the same run:
 - in-process: read / check / annotate / report of ``--sample`` files, one stage at a
   time, in this process (median ms per stage and in total);
 - xlproc: ``process_folder`` with ``--jobs`` worker processes;
-- naive: the same batch machinery and outputs, but per file an openpyxl load for
+- naive: the same batch machinery and outputs (the district dataset's records included),
+  but per file an openpyxl load for
   reading (the same Submission built from openpyxl's cells), an openpyxl load + save
   for annotating, and a fresh DocxTemplate per report. The naive pipeline costs
   ~0.6–1.5 s per workbook of this form, so by default it runs on the first
@@ -208,8 +209,15 @@ def naive_task(path: Path, outbox: Path, task: Any, sha256: str) -> FileResult:
         naive_report(sub, report, tmp)
     payload = {"file": {"source": task.source, "sha256": sha256}, **report.to_dict()}
     write_bytes(outs["findings"], json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+    from datetime import UTC, datetime
+
+    from xlproc.dataset.across import load_rules, locate_fields
+    from xlproc.dataset.record import make_record
     from xlproc.pipeline import process_stats
 
+    # the district dataset's record, as xlproc's task makes it: same 全区数据.xlsx at the end
+    rules = load_rules(pack.rules_path, pack.spec)
+    record = make_record(sub, read_at=datetime.now(UTC).isoformat(timespec="seconds"), locate=locate_fields(rules))
     pid, rss = process_stats()
     return FileResult(
         source=task.source,
@@ -224,6 +232,7 @@ def naive_task(path: Path, outbox: Path, task: Any, sha256: str) -> FileResult:
         elapsed_ms=(time.perf_counter() - t0) * 1000,
         worker=pid,
         peak_rss_kb=rss,
+        record=record,
     )
 
 
