@@ -60,3 +60,22 @@ def test_a_bad_sentence_is_refused_naming_file_block_and_tag(tmp_path, sentence,
     assert message.startswith(f"报告措辞 {path}：body 第") and "（p: " in message
     for word in words:
         assert word in message, message
+
+
+def test_a_name_set_in_one_sentence_does_not_reach_the_next(tmp_path):
+    """Snippets share one Jinja context per report for speed: what one sets must be gone
+    for the next, as with a context per sentence."""
+    from xlproc.reading.workbook import read_workbook
+    from xlproc.report.context import build_context
+    from xlproc.report.options import default_options
+
+    anchor = "    - note: basic_note\n"
+    first = "    - p: '{% set me = \"改名后\" %}甲：{{ me }}'\n"
+    second = "    - p: '乙：{{ me }}'\n"
+    path = _wording(tmp_path, anchor, first + second + anchor)
+    wording = load_wording(path, PACK.spec)
+    sample = next(p for p in sorted((Path(__file__).parent.parent / "samples" / "inbox").glob("*.xlsx")))
+    sub = read_workbook(sample)
+    texts = [b["text"] for b in build_context(sub, None, default_options(), wording=wording)["blocks"]]
+    assert "甲：改名后" in texts
+    assert f"乙：{wording.self_name}" in texts

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import XlprocError
@@ -158,7 +159,7 @@ class Snippet:
         """Evaluate a ``when`` condition (Facts are true when entered and not empty)."""
         try:
             tmpl = self.expression._template
-            context = tmpl.new_context(_full(tmpl.environment, ctx), shared=True)
+            context = _context(tmpl, ctx)
             for _ in tmpl.root_render_func(context):
                 pass
             return bool(context.vars["result"])
@@ -178,9 +179,7 @@ class Snippet:
         try:
             # A shared context: no copy of the data and the globals per sentence (render()
             # would make both); the data dict is never written to by a template.
-            return tmpl.environment.concat(  # type: ignore[attr-defined]
-                tmpl.root_render_func(tmpl.new_context(_full(tmpl.environment, ctx), shared=True))
-            )
+            return tmpl.environment.concat(tmpl.root_render_func(_context(tmpl, ctx)))  # type: ignore[attr-defined]
         except TemplateError as exc:
             raise WordingError(f"报告措辞 {path}：{self.where} 渲染失败：{exc}（{self.source.strip()[:60]}）") from exc
         except (TypeError, ArithmeticError, ValueError, AttributeError) as exc:
@@ -229,6 +228,23 @@ class RenderData(dict):
 
 def _full(env: Any, ctx: dict[str, Any]) -> dict[str, Any]:
     return ctx if type(ctx) is RenderData else RenderData({**env.globals, **ctx})
+
+
+def _context(tmpl: Any, ctx: dict[str, Any]) -> Any:
+    """The Jinja context a snippet renders in: shared over the report's data, and one object
+    reused for every snippet of a report (its variables cleared), which saves building a
+    context per sentence. A template with blocks gets a fresh one, as Jinja makes it."""
+    full = _full(tmpl.environment, ctx)
+    if tmpl.blocks or type(full) is not RenderData:
+        return tmpl.new_context(full, shared=True)
+    context = full.__dict__.get("context")
+    if context is None or context.environment is not tmpl.environment:
+        context = full.context = tmpl.new_context(full, shared=True)
+    else:  # what a render leaves behind: {% set %} / {% macro %} names and the eval state
+        context.vars.clear()
+        context.exported_vars.clear()
+        context.eval_ctx = EvalContext(tmpl.environment, tmpl.name)
+    return context
 
 
 def render_data(wording: Wording, data: dict[str, Any]) -> RenderData:
