@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from xlproc.io.atomic import write_bytes
 from xlproc.pipeline import FileResult, failed_result, output_paths
 
@@ -155,3 +157,30 @@ ENCRYPTED_STANDIN = (
     + "EncryptedPackage".encode("utf-16-le")
     + b"\0" * 512
 )
+
+
+def _pipeline_state() -> tuple[int, int, bool]:
+    """In a pool worker: (pipelines already built, editions with a compiled wording, gc frozen)."""
+    import gc
+
+    from xlproc.pipeline import cached_pipeline
+    from xlproc.report import options
+
+    return cached_pipeline.cache_info().currsize, len(options._WORDINGS), gc.get_freeze_count() > 0
+
+
+def test_workers_fork_ready_from_the_warmed_fork_server() -> None:
+    """A worker of the batch's pool starts with the default pipeline and every installed
+    edition's wording already built by the fork server (xlproc.pipeline.warm)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from xlproc.batch.executors import worker_context
+    from xlproc.form.packs import installed_packs
+
+    ctx = worker_context()
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform: workers build their own pipeline")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        built, wordings, frozen = pool.submit(_pipeline_state).result(timeout=120)
+    assert built >= 1 and wordings >= len(installed_packs()) and frozen
