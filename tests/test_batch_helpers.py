@@ -184,3 +184,33 @@ def test_workers_fork_ready_from_the_warmed_fork_server() -> None:
     with ProcessPoolExecutor(1, mp_context=ctx) as pool:
         built, wordings, frozen = pool.submit(_pipeline_state).result(timeout=120)
     assert built >= 1 and wordings >= len(installed_packs()) and frozen
+
+
+def _half_sent_result() -> None:
+    """In a pool worker: write the start of a result message (a length header and a few
+    bytes of a larger body) into the result pipe, then stall, as a worker stopped in the
+    middle of sending its result leaves it."""
+    import gc
+    import struct
+    from multiprocessing.queues import SimpleQueue
+
+    queue = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))  # the pool's result queue
+    os.write(queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 10)
+    time.sleep(120)
+
+
+def test_abort_returns_when_a_worker_is_stopped_half_way_through_sending_its_result(tmp_path: Path) -> None:
+    """Ctrl-C stops the pool while a worker may be writing its result: the pool's manager
+    thread must not wait for the rest of that message for ever (a batch once hung so)."""
+    import threading
+
+    from xlproc.batch.executors import LocalPoolExecutor, WorkerConfig
+
+    executor = LocalPoolExecutor(WorkerConfig(str(tmp_path)), 1)
+    future = executor._start().submit(_half_sent_result)
+    time.sleep(2)  # the manager thread is now reading a message that will not be finished
+    assert not future.done()
+    stopper = threading.Thread(target=executor.abort, daemon=True)
+    stopper.start()
+    stopper.join(30)
+    assert not stopper.is_alive(), "abort hung waiting for a half-sent result"

@@ -428,6 +428,15 @@ class LocalPoolExecutor:
         for p in procs:
             with contextlib.suppress(Exception):
                 p.terminate()
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.join(5)
+        # A worker stopped while writing its result leaves half a message in the result
+        # pipe, and the pool's manager thread would wait for the rest for ever (seen: a
+        # batch hanging after Ctrl-C). With the workers gone, the parent holds the only
+        # write end left: closing it ends that read (EOF) and lets the thread finish.
+        with contextlib.suppress(Exception):
+            pool._result_queue._writer.close()  # type: ignore[attr-defined]
         pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
