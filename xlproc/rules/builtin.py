@@ -15,7 +15,7 @@ from ..form.spec import FormSpec
 from ..results import CellRef, Finding
 from .context import Context
 from .expr import Compiler
-from .messages import check_template, render
+from .messages import checked_message, render
 from .types import Rule, RuleInfo, check_ref, register
 
 _TEN_THOUSAND = Decimal(10000)
@@ -40,13 +40,7 @@ def field_list(spec: FormSpec, node: Any, key: str, fail) -> list[str]:
 
 
 def message_template(params: dict[str, Any], names: tuple[str, ...], fail, default: str) -> str:
-    message = params.get("message", default)
-    if not isinstance(message, str) or not message.strip():
-        raise fail("message 应为非空文本")
-    bad = check_template(message, lambda n: n in names)
-    if bad:
-        raise fail(f"message 中的未知占位符 {{{bad}}}（可用：{', '.join(names)}）")
-    return message
+    return checked_message(params.get("message", default), lambda n: n in names, fail, f"（可用：{', '.join(names)}）")
 
 
 # -- required -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .builtin import field_list
 from .context import Context
 from .expr import Compiled, Compiler, ExprError, Missing, Skip
 from .intervals import Undefined
-from .messages import check_template, field_placeholder_ok, render
+from .messages import checked_message, field_placeholder_ok, render
 from .types import Rule, RuleInfo, _shown, blank_policy, register
 
 _NAMES = ("label", "match")
@@ -147,11 +147,11 @@ def build_text_claim(info: RuleInfo, params: dict[str, Any], spec: FormSpec, com
         when = compiler.compile(str(params["when"]), policy) if params.get("when") is not None else None
     except ExprError as exc:
         raise fail(str(exc)) from None
-    message = params["message"]
-    if not isinstance(message, str) or not message.strip():
-        raise fail("message 应为非空文本")
-    bad = check_template(message, lambda n: n in _NAMES or field_placeholder_ok(n, spec.fields, ()))
-    if bad:
-        raise fail(f"message 中的未知占位符 {{{bad}}}（可用：{', '.join(_NAMES)}、字段 id）")
+    message = checked_message(
+        params["message"],
+        lambda n: n in _NAMES or field_placeholder_ok(n, spec.fields, ()),
+        fail,
+        f"（可用：{', '.join(_NAMES)}、字段 id）",
+    )
     assert pattern is not None
     return TextClaimRule(info, texts, pattern, unless, when, message)

@@ -80,6 +80,19 @@ def check_template(template: str, known: Callable[[str], bool]) -> str | None:
     return None
 
 
+def checked_message(
+    message: Any, known: Callable[[str], bool], fail: Callable[[str], Exception], hint: str = ""
+) -> str:
+    """A rule's message template, refused through ``fail`` when it is empty or names an
+    unknown placeholder; ``hint`` follows the refusal (which names may be used)."""
+    if not isinstance(message, str) or not message.strip():
+        raise fail("message 应为非空文本")
+    bad = check_template(message, known)
+    if bad:
+        raise fail(f"message 中的未知占位符 {{{bad}}}{hint}")
+    return message
+
+
 def render(template: str, lookup: Callable[[str], str]) -> str:
     """Fill every placeholder through ``lookup`` (validated at load, so always known)."""
     return PLACEHOLDER.sub(lambda m: lookup(m.group(1)), template)

@@ -21,7 +21,7 @@ from .intervals import Num, Undefined
 from .linear import Linear, linearize, rule_inputs
 from .messages import (
     COMPARISON_NAMES,
-    check_template,
+    checked_message,
     field_placeholder_ok,
     fmt_decimal,
     fmt_interval,
@@ -282,12 +282,7 @@ def build_check(info: RuleInfo, params: dict[str, Any], spec: FormSpec, compiler
         when = compiler.compile(str(params["when"]), policy) if params.get("when") is not None else None
     except ExprError as exc:
         raise fail(str(exc)) from None
-    message = params["message"]
-    if not isinstance(message, str) or not message.strip():
-        raise fail("message 应为非空文本")
-    bad = check_template(message, lambda n: field_placeholder_ok(n, spec.fields, COMPARISON_NAMES))
-    if bad:
-        raise fail(f"message 中的未知占位符 {{{bad}}}")
+    message = checked_message(params["message"], lambda n: field_placeholder_ok(n, spec.fields, COMPARISON_NAMES), fail)
     rule = CheckRule(info, assertion, when, message, check_locate(spec, params.get("locate"), fail))
     if not assertion.prev_fields:
         rule.linear = linearize(str(params["assert"]), spec, compiler.grids)
