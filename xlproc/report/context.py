@@ -125,7 +125,7 @@ def build_context(
         "draft": draft,
         "basis": _basis(o, sub, year, prev_year),
     }
-    data = render_data(w, data)
+    data = render_data(data)
     for c in cats.values():
         c.result = _one_line(w.texts["result"].render(w.path, {**data, "c": c}))
         c.note_prefix = _one_line(w.texts["note_prefix"].render(w.path, {**data, "c": c}))

@@ -40,7 +40,7 @@ from ..errors import XlprocError
 from ..form.spec import FormSpec, templates_dir
 from ..form.yamlfile import read_yaml
 from .facts import MONEY_UNIT, UNFILLED, WORDING_FACT_ATTRS, Fact, GridRow, TableRow
-from .formatting import circled, cn_number, fmt_money, fmt_percent, join_cn, round_half_up, to_decimal
+from .formatting import circled, cn_number, fmt_money, fmt_percent, join_cn, round_half_up, share_pct, to_decimal
 
 HEADINGS = ("h1", "h2", "h3", "h4")
 OBJECTS = ("table", "chart")
@@ -66,10 +66,7 @@ def _num(x: Any) -> Decimal | None:
 
 def rate(part: Any, whole: Any) -> Decimal | None:
     """part / whole × 100 (None when either is missing or whole is 0)."""
-    p, w = _num(part), _num(whole)
-    if p is None or w is None or w == 0:
-        return None
-    return p / w * 100
+    return share_pct(_num(part), _num(whole))
 
 
 def pct(x: Any) -> str:
@@ -247,7 +244,7 @@ def _context(tmpl: Any, ctx: dict[str, Any]) -> Any:
     return context
 
 
-def render_data(wording: Wording, data: dict[str, Any]) -> RenderData:
+def render_data(data: dict[str, Any]) -> RenderData:
     """``data`` with the wording environment's helpers, ready for many snippets."""
     return RenderData({**_ENV_GLOBALS, **data})
 
@@ -265,27 +262,38 @@ class WordingEnvironment(ImmutableSandboxedEnvironment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        cls = type(obj)
-        if cls is dict:
+        if type(obj) is dict:
             if attribute in obj:
                 return obj[attribute]
-        elif cls in _FAST:
-            if attribute in _FAST[cls]:
-                return getattr(obj, attribute)
-            cells = obj.__dict__.get("cells") if cls in _ROWS else None
-            if cells is not None and attribute in cells:
-                return cells[attribute]
+        else:
+            value = _data_attribute(obj, attribute)
+            if value is not _NOT_DATA:
+                return value
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        cls = type(obj)
-        if cls in _FAST and type(argument) is str:  # row["amount"], attrgetter in select filters
-            if argument in _FAST[cls]:
-                return getattr(obj, argument)
-            cells = obj.__dict__.get("cells") if cls in _ROWS else None
-            if cells is not None and argument in cells:
-                return cells[argument]
+        if type(argument) is str:  # row["amount"], attrgetter in select filters
+            value = _data_attribute(obj, argument)
+            if value is not _NOT_DATA:
+                return value
         return super().getitem(obj, argument)
+
+
+_NOT_DATA = object()
+
+
+def _data_attribute(obj: Any, name: str) -> Any:
+    """``obj.name`` when it is a registered data attribute (or a grid row's cell), else ``_NOT_DATA``."""
+    cls = type(obj)
+    names = _FAST.get(cls)
+    if names is None:
+        return _NOT_DATA
+    if name in names:
+        return getattr(obj, name)
+    cells = obj.__dict__.get("cells") if cls in _ROWS else None
+    if cells is not None and name in cells:
+        return cells[name]
+    return _NOT_DATA
 
 
 _FAST: dict[type, frozenset[str]] = {}
