@@ -26,17 +26,16 @@ def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> 
     """
     if task and not any(r.record for r in batch.results):
         return None
-    from types import SimpleNamespace
-
     from ..dataset.across import load_rules
     from ..dataset.api import assemble, mark_other_rounds
     from ..dataset.frames import FileEntry
     from ..form.packs import load_pack
+    from ..pipeline.check import rules_file
 
-    # Only the packs and the rule file's path are needed: no pipeline is built here
-    # (the parent of a pooled batch never builds one).
-    pipeline = SimpleNamespace(packs=tuple(load_pack(p) for p in options.packs))
-    pack = _main_pack(batch, pipeline)
+    # Only the packs and the rule file are needed: no pipeline is built here (the
+    # parent of a pooled batch never builds one).
+    given = tuple(load_pack(p) for p in options.packs)
+    pack = _main_pack(batch, given)
     entries = [
         FileEntry(
             source=r.source,
@@ -51,21 +50,21 @@ def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> 
         )
         for r in batch.results
     ]
-    rules = load_rules(Path(options.rules_path) if options.rules_path else pack.rules_path, pack.spec)
+    rules = load_rules(rules_file(pack, options.rules_path), pack.spec)
     return assemble(pack.spec, mark_other_rounds(entries, pack), rules)
 
 
-def _main_pack(batch: Any, pipeline: Any) -> Any:
+def _main_pack(batch: Any, given: tuple[Any, ...]) -> Any:
     from ..dataset.api import main_pack
     from ..form.packs import find_pack
 
     packs = []
     for r in batch.results:
         if r.ok and r.record:
-            pack = find_pack(*r.record["form"], pipeline.packs)
+            pack = find_pack(*r.record["form"], given)
             if pack is not None:
                 packs.append(pack)
-    return main_pack(packs, pipeline)
+    return main_pack(packs, given)
 
 
 def read_roster(path: Path) -> list[str]:

@@ -58,7 +58,7 @@ def dataset(
     never an exception.
     """
     from ..pipeline import Pipeline, PipelineOptions
-    from ..pipeline.check import previous_keys, year_of
+    from ..pipeline.check import previous_keys, rules_file, year_of
     from ..pipeline.task import dataset_record
     from ..reading.package import load_input
     from ..reading.workbook import read_workbook
@@ -103,20 +103,21 @@ def dataset(
         )
         times.append((source, f"{department_key(outcome.department)}|{outcome.pack.id}", mtime))
         editions.append(outcome.pack)
-    pack = main_pack(editions, pipe)
-    rules = load_rules(Path(pipe.catalogue(pack).path), pack.spec)
+    pack = main_pack(editions, pipe.packs)
+    rules = load_rules(rules_file(pack, pipe.options.rules_path), pack.spec)
     return assemble(pack.spec, mark_other_rounds(entries, pack), rules, superseded(times))
 
 
-def main_pack(packs: list[Any], pipeline: Any) -> Any:
+def main_pack(packs: list[Any], given: tuple[Any, ...] = ()) -> Any:
     """The round's edition: the newest one any readable workbook was filed in (by year, then
     version). Its form gives the frames' columns; a workbook filed on another edition (last
-    year's form, say) belongs to another round and is listed, never ranked or summed."""
+    year's form, say) belongs to another round and is listed, never ranked or summed.
+    Without any: the first ``--pack`` given, else the default pack."""
     from ..form.packs import default_pack
 
     if packs:
         return max(packs, key=lambda p: (p.year, p.version, p.id))
-    return pipeline.packs[0] if pipeline.packs else default_pack()
+    return given[0] if given else default_pack()
 
 
 def mark_other_rounds(entries: list[FileEntry], pack: Any) -> list[FileEntry]:

@@ -94,11 +94,16 @@ def lookup_previous(index: Mapping[str, Path | str], sub: Submission) -> Path | 
     return None
 
 
+def rules_file(pack: FormPack, rules: Path | str | None = None) -> Path:
+    """The rule file a workbook of ``pack`` is checked with: ``rules`` (``--rules``) or the pack's."""
+    return Path(rules) if rules else pack.rules_path
+
+
 @functools.lru_cache(maxsize=16)
 def _catalogue(pack: FormPack, rules: str) -> Catalogue:
     from ..rules import load_catalogue
 
-    return load_catalogue(Path(rules) if rules else pack.rules_path, spec=pack.spec)
+    return load_catalogue(rules_file(pack, rules), spec=pack.spec)
 
 
 def compiled_catalogue(pack: FormPack, rules: Path | str | None = None) -> Catalogue:

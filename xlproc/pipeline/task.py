@@ -31,7 +31,7 @@ from ..io.names import inside, safe_component
 from ..rules.catalogue import Catalogue
 from ..submission import Submission
 from .artifacts import OUTPUT_SUFFIXES, WRITERS, report_renderer
-from .check import CheckOutcome, PreviousInput, check_workbook, compiled_catalogue, validate_rules
+from .check import CheckOutcome, PreviousInput, check_workbook, compiled_catalogue, rules_file, validate_rules
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -79,10 +79,10 @@ class Pipeline:
         """Compile everything an edition's files need (rules, report template, wording) now,
         not on its first file; a broken file of the pack raises here."""
         if rules:
-            catalogue = self.catalogue(pack)
+            self.catalogue(pack)
             from ..dataset.across import load_rules
 
-            load_rules(Path(catalogue.path), pack.spec)  # the district dataset's rules, same file
+            load_rules(rules_file(pack, self.options.rules_path), pack.spec)  # the district dataset's, same file
         renderer = self.renderer(pack)
         if renderer is not None:
             renderer.options.wording(pack.spec)
@@ -380,7 +380,7 @@ def dataset_record(outcome: CheckOutcome, pipeline: Pipeline) -> dict[str, Any]:
     from ..dataset.across import load_rules, locate_fields, previous_fields
     from ..dataset.record import figures_of, make_record
 
-    rules = load_rules(Path(pipeline.catalogue(outcome.pack).path), outcome.pack.spec)
+    rules = load_rules(rules_file(outcome.pack, pipeline.options.rules_path), outcome.pack.spec)
     record = make_record(
         outcome.submission, read_at=datetime.now(UTC).isoformat(timespec="seconds"), locate=locate_fields(rules)
     )
