@@ -76,3 +76,28 @@ def test_a_dead_worker_is_replaced_and_reported():
         assert asyncio.run(go()).status == "ok"  # a fresh pool took over
     finally:
         workers.close()
+
+
+def test_an_upload_is_checked_as_the_batch_checks_a_file(tmp_path):
+    """The portal's in-memory check gives what ``xlproc batch``'s task writes for the same file:
+    department, counts, figures, findings, notes, the annotated workbook byte for byte — and
+    the same Chinese reason for a file that cannot be read."""
+    from xlproc.pipeline import PipelineOptions, cached_pipeline, process_file
+
+    pipeline = cached_pipeline(PipelineOptions(report=False))
+    bad = sample("02_").read_bytes()[:5000]  # a cut-off upload
+    for name, data in (("01_网信办.xlsx", sample("01_").read_bytes()), ("03_坏文件.xlsx", bad)):
+        src = tmp_path / name
+        src.write_bytes(data)
+        batch = process_file(src, tmp_path / "out", pipeline, source=name, data=data)
+        upload = jobs.check_upload(data, name, jobs.DEFAULT_PACK)
+        if not batch.ok:
+            assert upload.status == "failed" and upload.error == batch.error and batch.error
+            continue
+        assert upload.status == "ok"
+        assert (upload.department, upload.counts, upload.figures) == (batch.department, batch.counts, batch.figures)
+        assert upload.findings == list(batch.findings) and upload.notes == list(batch.notes)
+        annotated = tmp_path / "out" / batch.outputs["annotated"]
+        assert upload.annotated_name == annotated.name
+        assert upload.annotated == annotated.read_bytes()
+    assert not batch.ok, "the damaged package must be one that cannot be read"

@@ -346,27 +346,26 @@ def process_file(
             peak_rss_kb=rss,
             record=dataset_record(outcome, pipeline),
         )
-    except XlprocError as exc:
+    except Exception as exc:  # a bad workbook, a bug or a pathological file: never stops the batch
+        if isinstance(exc, OSError) and not isinstance(exc, XlprocError):  # an output that cannot be written
+            name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
+            reason = f"无法写入输出文件{name and f' {name}'}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
+        else:
+            reason = failure_reason(exc)
+        return failed_result(source, reason, sha, (time.perf_counter() - t0) * 1000)
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why a workbook could not be processed, in Chinese: an ``XlprocError``'s reason with the
+    sheet and cell it names, or an unexpected exception with where it was raised."""
+    if isinstance(exc, XlprocError):
         reason = getattr(exc, "reason", None) or str(exc)
         sheet, cell = getattr(exc, "sheet", ""), getattr(exc, "cell", "")
         where = "，".join(x for x in (f"工作表“{sheet}”" if sheet else "", f"单元格 {cell}" if cell else "") if x)
-        if where:
-            reason = f"{reason}（{where}）"
-        return failed_result(source, reason, sha, (time.perf_counter() - t0) * 1000)
-    except OSError as exc:  # an output that cannot be written (open in Excel/WPS on Windows, disk full …)
-        name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
-        return failed_result(
-            source,
-            f"无法写入输出文件{name and f' {name}'}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行",
-            sha,
-            (time.perf_counter() - t0) * 1000,
-        )
-    except Exception as exc:  # a bug or a pathological file must not stop the batch
-        last = traceback.extract_tb(exc.__traceback__)[-1:]
-        at = f"（{Path(last[0].filename).name}:{last[0].lineno}）" if last else ""
-        return failed_result(
-            source, f"处理时发生意外错误：{type(exc).__name__}: {exc}{at}", sha, (time.perf_counter() - t0) * 1000
-        )
+        return f"{reason}（{where}）" if where else reason
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    at = f"（{Path(last[0].filename).name}:{last[0].lineno}）" if last else ""
+    return f"处理时发生意外错误：{type(exc).__name__}: {exc}{at}"
 
 
 def dataset_record(outcome: CheckOutcome, pipeline: Pipeline) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from . import jobs
 from .models import ADMIN, DEPARTMENT, REVIEWER, Round, User
 from .portal import Portal
 from .security import hash_password
-from .service import add_departments, apply_checked, audit, record_upload
+from .service import add_departments, audit, record_checked, record_upload
 
 FIRST_UNSUBMITTED = "01_"  # the 网信办 sample is left for the visitor to upload
 
@@ -44,9 +44,12 @@ def seed_demo(portal: Portal, samples: Path, year: int = 2023) -> list[tuple[str
             accounts.append((DEPARTMENT, user.username, pw))
             if not path.name.startswith(FIRST_UNSUBMITTED):
                 uploads.append((user, dept, path))
+        db.flush()  # the accounts' ids, for the upload rows below
         for user, dept, path in uploads:
             data = path.read_bytes()
-            sub = record_upload(db, portal.blobs, user, round_, dept.id, path.name, data)
-            apply_checked(db, portal.blobs, sub, jobs.check_upload(data, path.name, round_.pack))
-            audit(db, user, "upload", f"submission:{sub.id}", f"{path.name}（演示数据）")
+            sub_id = record_upload(db, portal.blobs, user, round_, dept.id, path.name, data)
+            checked = jobs.check_upload(data, path.name, round_.pack)
+            annotated = portal.blobs.put(checked.annotated, durable=False) if checked.annotated else ""
+            record_checked(db, sub_id, checked, annotated)
+            audit(db, user, "upload", f"submission:{sub_id}", f"{path.name}（演示数据）")
         return accounts

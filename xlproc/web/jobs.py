@@ -161,43 +161,45 @@ class Checked:
 
 
 def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None = None, extra: Extra = ()) -> Checked:
-    """Check and annotate one uploaded workbook exactly as ``xlproc batch`` does one file."""
-    from ..pipeline import process_file
+    """Check and annotate one uploaded workbook as ``xlproc batch`` does one file, in memory.
 
+    The check step and the annotated-workbook writer of ``xlproc.pipeline`` take and
+    give bytes: nothing is written to disk here (the portal stores what it keeps).
+    """
+    import time
+
+    from ..io.names import safe_component
+    from ..pipeline import ANNOTATED, compact_finding, failure_reason, key_figures
+
+    t0 = time.perf_counter()
     pipeline = _pipeline(pack, extra=extra)
-    with tempfile.TemporaryDirectory(prefix="xlproc-web-") as tmp:
-        src = Path(tmp) / _safe_name(filename)
-        src.write_bytes(data)
-        prev_path = None
-        if previous is not None:
-            prev_path = Path(tmp) / "上年.xlsx"
-            prev_path.write_bytes(previous)
-        out = Path(tmp) / "out"
-        r = process_file(src, out, pipeline, prev_path, source=filename, data=data)
-        if not r.ok:
-            return Checked("failed", error=r.error, elapsed_ms=r.elapsed_ms)
-        if r.pack and r.pack != pack:  # another installed edition: readable, but not this round's form
-            expected, got = _pack(pack, extra), _pack(r.pack, extra)
+    try:
+        outcome = pipeline.check(data, previous, source=filename)
+        if outcome.pack.id != pack:  # another installed edition: readable, but not this round's form
+            expected = _pack(pack, extra)
             return Checked(
                 "failed",
                 error=(
-                    f"表单版本不符：本轮使用 {expected.edition} 版表式，文件“{filename}”为 {got.edition} 版。"
+                    f"表单版本不符：本轮使用 {expected.edition} 版表式，文件“{filename}”为 {outcome.pack.edition} 版。"
                     "请下载本轮的空白填报表重新填报后上传"
                 ),
-                elapsed_ms=r.elapsed_ms,
+                elapsed_ms=(time.perf_counter() - t0) * 1000,
             )
-        annotated = out / r.outputs["annotated"] if "annotated" in r.outputs else None
-        return Checked(
-            "ok",
-            department=r.department,
-            counts=dict(r.counts),
-            figures=dict(r.figures),
-            findings=list(r.findings),
-            notes=list(r.notes),
-            annotated=annotated.read_bytes() if annotated else None,
-            annotated_name=annotated.name if annotated else "",
-            elapsed_ms=r.elapsed_ms,
-        )
+        stem = safe_component(Path(_safe_name(filename)).stem, "工作簿")  # as the batch names it
+        annotated = ANNOTATED.write(outcome, stem) if pipeline.options.annotate else None
+    except Exception as exc:  # a bad workbook or a bug: the upload is marked failed, the server goes on
+        return Checked("failed", error=failure_reason(exc), elapsed_ms=(time.perf_counter() - t0) * 1000)
+    return Checked(
+        "ok",
+        department=outcome.department,
+        counts=dict(outcome.report.counts),
+        figures=key_figures(outcome.submission, outcome.pack),
+        findings=[compact_finding(f) for f in outcome.report.findings],
+        notes=list(outcome.notes),
+        annotated=annotated.data if annotated else None,
+        annotated_name=annotated.name if annotated else "",
+        elapsed_ms=(time.perf_counter() - t0) * 1000,
+    )
 
 
 def render_report(data: bytes, filename: str, pack: str, final: bool = False, extra: Extra = ()) -> bytes:

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
 from . import jobs
+from .account import Account
 from .db import Database
 from .jobs import Workers, rank_figure
 from .labels import action_label, target_label
@@ -37,6 +37,13 @@ def _local(dt: datetime | None) -> str:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return (dt.astimezone(UTC) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+
+_SIGNED_IN = (
+    select(User.id, User.username, User.display_name, User.role, User.department_id, User.active, Session.expires_at)
+    .join(Session, Session.user_id == User.id)
+    .where(Session.token_hash == bindparam("key"))
+)
 
 
 class Portal:
@@ -98,22 +105,25 @@ class Portal:
         db.add(Session(token_hash=token_hash(token), user_id=user.id, expires_at=expires))
         return token
 
-    def user_of(self, db: DB, request: Request) -> User | None:
+    def user_of(self, db: DB, request: Request) -> Account | None:
+        """The signed-in account of the request's session cookie (None: none, expired or inactive).
+
+        One prepared Core query on the session's connection: every page asks this.
+        """
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             return None
         key = token_hash(token)
-        found = db.execute(
-            select(User, Session.expires_at).join(Session, Session.user_id == User.id).where(Session.token_hash == key)
-        ).first()
+        found = db.connection().execute(_SIGNED_IN, {"key": key}).first()
         if found is None:
             return None
-        user, expires = found
-        expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+        expires = found.expires_at if found.expires_at.tzinfo else found.expires_at.replace(tzinfo=UTC)
         if expires < datetime.now(UTC):
             db.execute(delete(Session).where(Session.token_hash == key))
             return None
-        return user if user.active else None
+        if not found.active:
+            return None
+        return Account(found.id, found.username, found.display_name, found.role, found.department_id)
 
     def close_session(self, db: DB, request: Request) -> None:
         token = request.cookies.get(SESSION_COOKIE)
@@ -135,15 +145,12 @@ class LoginRequired(Exception):
     """No signed-in user: the handler redirects to the login page."""
 
 
-def require(db: DB, request: Request, *roles: str) -> User:
+def require(db: DB, request: Request, *roles: str) -> Account:
     """The signed-in user, who must have one of ``roles`` (403 otherwise)."""
     user = portal(request).user_of(db, request)
     if user is None:
         raise LoginRequired()
-    # a plain copy for the page header: error pages render after the session is gone
-    request.state.user = SimpleNamespace(
-        id=user.id, username=user.username, display_name=user.display_name, role=user.role
-    )
+    request.state.user = user  # for the page header: error pages render after the session is gone
     if roles and user.role not in roles:
         raise HTTPException(403, "您的账号无权访问此页面")
     return user

@@ -10,8 +10,6 @@ from .settings import Settings
 
 
 def run(settings: Settings, host: str, port: int, demo: Path | None, say: Callable[[str], None] = print) -> None:
-    import uvicorn
-
     from .app import build_app
 
     app = build_app(settings)
@@ -28,4 +26,16 @@ def run(settings: Settings, host: str, port: int, demo: Path | None, say: Callab
     say(f"数据目录：{Path(settings.data).resolve()}")
     say(f"请在浏览器中打开 http://{host}:{port}/ （按 Ctrl+C 停止）")
     app.state.portal.workers.start()
+    serve_app(app, host, port)
+
+
+def serve_app(app, host: str, port: int) -> None:
+    """Run ``app`` under Uvicorn as ``xlproc serve`` does (``benchmarks/serve.py`` too).
+
+    Uvicorn's fast paths are used when installed (the ``web`` extra declares them):
+    httptools parses HTTP in C instead of h11, and uvloop runs the event loop on
+    libuv (not on Windows, where asyncio's own loop serves).
+    """
+    import uvicorn
+
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="warning", access_log=False)

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import defer
 
 from . import jobs
+from .account import Account
 from .models import (
     DEPARTMENT,
     AuditEntry,
@@ -30,8 +31,52 @@ INVITE_DAYS = 14
 NOT_XLSX = "只接受 .xlsx 格式的工作簿（Excel 2007 及以上）。请在 Excel 或 WPS 中“另存为”.xlsx 后重新上传"
 
 
-def audit(db: DB, user: User | None, action: str, target: str = "", detail: str = "", address: str = "") -> None:
-    db.add(AuditEntry(user_id=user.id if user else None, action=action, target=target, detail=detail, address=address))
+def audit(
+    db: DB, user: User | Account | None, action: str, target: str = "", detail: str = "", address: str = ""
+) -> None:
+    """One line of the audit log (written at once, in the session's transaction)."""
+    row = {"user_id": user.id if user else None, "action": action, "target": target, "detail": detail}
+    db.connection().execute(_AUDIT, {**row, "address": address})
+
+
+# Prepared statements of the upload path (built once, run on the session's connection: the
+# ORM's per-statement work would cost more than the query on this path)
+_AUDIT = insert(AuditEntry.__table__)
+_NEW_SUBMISSION = insert(Submission.__table__)
+_CHECKED = update(Submission.__table__).where(Submission.__table__.c.id == bindparam("submission_id"))
+_MEMBER_ROUND = (
+    select(Round.id, Round.year, Round.pack, Round.title)
+    .join(RoundMember, RoundMember.round_id == Round.id)
+    .where(Round.id == bindparam("round_id"), RoundMember.department_id == bindparam("department_id"))
+)
+_PREVIOUS_YEAR = (
+    select(Submission.sha256)
+    .join(Round, Round.id == Submission.round_id)
+    .where(
+        Round.year == bindparam("year"),
+        Submission.department_id == bindparam("department_id"),
+        Submission.status == "ok",
+    )
+    .order_by(Submission.id.desc())
+    .limit(1)
+)
+_SUBMISSION_PAGE = (
+    select(
+        Submission.__table__,
+        Round.title.label("round_title"),
+        Department.name.label("department_name"),
+    )
+    .join(Round, Round.id == Submission.round_id)
+    .join(Department, Department.id == Submission.department_id)
+    .where(Submission.id == bindparam("submission_id"))
+)
+_LATEST_DECISION = (
+    select(Decision.__table__)
+    .where(Decision.submission_id == bindparam("submission_id"))
+    .order_by(Decision.id.desc())
+    .limit(1)
+)
+_BLOB_ROW: dict[str, Any] = {}  # dialect name → INSERT … ON CONFLICT DO NOTHING
 
 
 def store(db: DB, blobs: BlobStore, data: bytes, durable: bool = True) -> str:
@@ -40,8 +85,18 @@ def store(db: DB, blobs: BlobStore, data: bytes, durable: bool = True) -> str:
 
 
 def register(db: DB, sha: str, size: int) -> str:
-    """The blobs-table row of a file already in the store."""
-    if db.get(Blob, sha) is None:
+    """The blobs-table row of a file already in the store (one INSERT that keeps an existing row)."""
+    dialect = db.get_bind().dialect.name
+    stmt = _BLOB_ROW.get(dialect)
+    if stmt is None and dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        stmt = _BLOB_ROW[dialect] = dialect_insert(Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"])
+    if stmt is not None:
+        db.connection().execute(stmt, {"sha256": sha, "size": size})
+    elif db.get(Blob, sha) is None:
         db.add(Blob(sha256=sha, size=size))
         db.flush()
     return sha
@@ -98,6 +153,13 @@ def is_member(db: DB, round_id: int, department_id: int) -> bool:
     return db.scalar(q) is not None
 
 
+def member_round(db: DB, round_id: int, department_id: int | None) -> Any:
+    """The round (id, year, pack, title), if the department takes part in it; else None."""
+    if department_id is None:
+        return None
+    return db.connection().execute(_MEMBER_ROUND, {"round_id": round_id, "department_id": department_id}).first()
+
+
 def rounds_of(db: DB, department_id: int) -> list[Round]:
     q = (
         select(Round)
@@ -127,6 +189,17 @@ def latest_id(db: DB, round_id: int, department_id: int) -> int | None:
     return db.scalar(q)
 
 
+def submission_page_rows(db: DB, submission_id: int) -> tuple[Any, Any]:
+    """What a submission's page shows, in two queries: the submission's row (with ``round_title``
+    and ``department_name``) and the latest decision on it; (None, None) when there is no such
+    submission."""
+    conn = db.connection()
+    sub = conn.execute(_SUBMISSION_PAGE, {"submission_id": submission_id}).first()
+    if sub is None:
+        return None, None
+    return sub, conn.execute(_LATEST_DECISION, {"submission_id": submission_id}).first()
+
+
 def latest_decision(db: DB, submission_id: int) -> Decision | None:
     q = select(Decision).where(Decision.submission_id == submission_id).order_by(Decision.id.desc()).limit(1)
     return db.scalar(q)
@@ -140,36 +213,38 @@ def decisions_of(db: DB, submission_ids: list[int]) -> dict[int, list[Decision]]
     return out
 
 
-def previous_year_workbook(db: DB, blobs: BlobStore, round_: Round, department_id: int) -> bytes | None:
+def previous_year_workbook(db: DB, blobs: BlobStore, round_: Any, department_id: int) -> bytes | None:
     """Last year's workbook of the department: its newest readable upload in a round of year − 1."""
-    q = (
-        select(Submission)
-        .join(Round, Round.id == Submission.round_id)
-        .where(Round.year == round_.year - 1, Submission.department_id == department_id, Submission.status == "ok")
-        .order_by(Submission.id.desc())
-        .limit(1)
-    )
-    sub = db.scalar(q)
-    return blobs.get(sub.sha256) if sub is not None else None
+    sha = db.connection().execute(_PREVIOUS_YEAR, {"year": round_.year - 1, "department_id": department_id}).scalar()
+    return blobs.get(sha) if sha is not None else None
 
 
 def record_upload(
-    db: DB, blobs: BlobStore, user: User, round_: Round, dept_id: int, filename: str, data: bytes, sha: str = ""
-) -> Submission:
-    """Keep the file and a row for it before anything else can go wrong (``sha``: already in the store)."""
+    db: DB,
+    blobs: BlobStore,
+    user: User | Account,
+    round_: Any,
+    dept_id: int,
+    filename: str,
+    data: bytes,
+    sha: str = "",
+    refused: str = "",
+) -> int:
+    """Keep the file and a row for it before anything else can go wrong (``sha``: already in the
+    store; ``refused``: why the file is not processed, the row then says failed). The row's id."""
     sha = register(db, sha, len(data)) if sha else store(db, blobs, data)
-    sub = Submission(
-        round_id=round_.id,
-        department_id=dept_id,
-        uploaded_by=user.id,
-        filename=filename[:300] or "未命名.xlsx",
-        sha256=sha,
-        size=len(data),
-        pack=round_.pack,
-    )
-    db.add(sub)
-    db.flush()
-    return sub
+    row = {
+        "round_id": round_.id,
+        "department_id": dept_id,
+        "uploaded_by": user.id,
+        "filename": filename[:300] or "未命名.xlsx",
+        "sha256": sha,
+        "size": len(data),
+        "pack": round_.pack,
+    }
+    if refused:
+        row |= {"status": "failed", "error": refused}
+    return db.connection().execute(_NEW_SUBMISSION, row).inserted_primary_key[0]
 
 
 def refuse_reason(filename: str, data: bytes, max_upload: int) -> str:
@@ -184,23 +259,30 @@ def refuse_reason(filename: str, data: bytes, max_upload: int) -> str:
     return ""
 
 
-def apply_checked(db: DB, blobs: BlobStore, sub: Submission, checked: jobs.Checked, annotated_sha: str = "") -> None:
-    """Record what the check found (``annotated_sha``: the annotated workbook already in the store)."""
-    sub.status = checked.status
-    sub.error = checked.error
-    sub.elapsed_ms = checked.elapsed_ms
+def checked_values(checked: jobs.Checked, annotated_sha: str | None = None) -> dict[str, Any]:
+    """The submission's columns that record what the check found (``annotated_sha``: its annotated workbook)."""
+    values: dict[str, Any] = {"status": checked.status, "error": checked.error, "elapsed_ms": checked.elapsed_ms}
     if checked.status == "ok":
-        sub.file_department = checked.department[:300]
-        sub.counts = checked.counts or {}
-        sub.figures = checked.figures or {}
-        sub.findings = checked.findings or []
-        sub.notes = checked.notes or []
-        if checked.annotated is not None:
-            if annotated_sha:
-                sub.annotated_sha256 = register(db, annotated_sha, len(checked.annotated))
-            else:
-                sub.annotated_sha256 = store(db, blobs, checked.annotated, durable=False)  # can be made again
-            sub.annotated_name = checked.annotated_name
+        values |= {
+            "file_department": checked.department[:300],
+            "counts": checked.counts or {},
+            "figures": checked.figures or {},
+            "findings": checked.findings or [],
+            "notes": checked.notes or [],
+        }
+        if annotated_sha:
+            values |= {"annotated_sha256": annotated_sha, "annotated_name": checked.annotated_name}
+    return values
+
+
+def record_checked(db: DB, submission_id: int, checked: jobs.Checked, annotated_sha: str = "") -> None:
+    """Record what the check found on the submission's row, in one UPDATE (``annotated_sha``: the
+    annotated workbook, already in the file store)."""
+    if checked.status == "ok" and checked.annotated is not None and annotated_sha:
+        register(db, annotated_sha, len(checked.annotated))
+    else:
+        annotated_sha = ""
+    db.connection().execute(_CHECKED, {"submission_id": submission_id, **checked_values(checked, annotated_sha)})
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -12,21 +13,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from .. import jobs
-from ..models import DEPARTMENT, Department, Round, Submission, User
+from ..account import Account
+from ..models import DEPARTMENT, Department, Submission
 from ..portal import ANYONE, DOCX, XLSX, address, checked_form, download, portal, require
 from ..service import (
-    apply_checked,
     audit,
     decisions_of,
-    is_member,
-    latest_decision,
-    latest_id,
+    member_round,
     previous_year_workbook,
+    record_checked,
     record_upload,
     refuse_reason,
     report_state,
     rounds_of,
     store,
+    submission_page_rows,
     submissions_of,
 )
 from ..status import status_of
@@ -35,15 +36,15 @@ router = APIRouter()
 SEVERITY_LABELS = {"error": "强制性", "warning": "提示性", "info": "提示信息"}
 
 
-def own_round(db: DB, user: User, round_id: int) -> Round:
+def own_round(db: DB, user: Account, round_id: int) -> Any:
     """A round the department takes part in (404 for any other, whether it exists or not)."""
-    round_ = db.get(Round, round_id)
-    if round_ is None or user.department_id is None or not is_member(db, round_id, user.department_id):
+    round_ = member_round(db, round_id, user.department_id)
+    if round_ is None:
         raise HTTPException(404, "未找到该页面或文件")
     return round_
 
 
-def visible_submission(db: DB, user: User, submission_id: int) -> Submission:
+def visible_submission(db: DB, user: Account, submission_id: int) -> Submission:
     """A submission the user may see: a department only its own (404 otherwise, never 403)."""
     sub = db.get(Submission, submission_id)
     if sub is None or (user.role == DEPARTMENT and sub.department_id != user.department_id):
@@ -128,17 +129,15 @@ async def upload(request: Request, round_id: int):
             refused = refuse_reason(filename, data, p.settings.max_upload)
             previous = None if refused else previous_year_workbook(db, p.blobs, round_, user.department_id)
         sha = p.blobs.put(data)  # on disk (fsync) outside the database session
-        with p.db.session() as db:  # user and round_ are plain loaded objects here (expire_on_commit=False)
-            sub = record_upload(db, p.blobs, user, round_, user.department_id, filename, data, sha)
-            audit(db, user, "upload", f"submission:{sub.id}", f"{filename}（文件 SHA-256：{sha}）", address(request))
-            if refused:
-                sub.status, sub.error = "failed", refused
-            return sub.id, round_.pack, refused, previous
+        with p.db.session() as db:  # user and round_ are plain rows, not tied to a session
+            sub_id = record_upload(db, p.blobs, user, round_, user.department_id, filename, data, sha, refused)
+            audit(db, user, "upload", f"submission:{sub_id}", f"{filename}（文件 SHA-256：{sha}）", address(request))
+            return sub_id, round_.pack, refused, previous
 
     def record(checked: jobs.Checked) -> None:
-        sha = p.blobs.put(checked.annotated, durable=False) if checked.annotated else ""
+        sha = p.blobs.put(checked.annotated, durable=False) if checked.annotated else ""  # can be made again
         with p.db.session() as db:
-            apply_checked(db, p.blobs, db.get(Submission, sub_id), checked, sha)
+            record_checked(db, sub_id, checked, sha)
 
     # database and disk work in the thread pool, checking in the worker pool: the event loop stays free
     sub_id, pack, refused, previous = await run_in_threadpool(keep)
@@ -156,22 +155,20 @@ def submission_page(request: Request, submission_id: int):
     p = portal(request)
     with p.db.session() as db:
         user = require(db, request, *ANYONE)
-        sub = visible_submission(db, user, submission_id)
-        round_ = db.get(Round, sub.round_id)
-        dept = db.get(Department, sub.department_id)
-        decision = latest_decision(db, sub.id)
-        return p.page(
-            request,
-            "submission.html",
-            sub=sub,
-            round=round_,
-            dept=dept,
-            decision=decision,
-            status=status_of(sub, decision),
-            groups=grouped(sub.findings or []),
-            severity=SEVERITY_LABELS,
-            is_latest=latest_id(db, sub.round_id, sub.department_id) == sub.id,
-        )
+        sub, decision = submission_page_rows(db, submission_id)
+        if sub is None or (user.role == DEPARTMENT and sub.department_id != user.department_id):
+            raise HTTPException(404, "未找到该页面或文件")  # as visible_submission: never 403
+    return p.page(
+        request,
+        "submission.html",
+        sub=sub,
+        round=SimpleNamespace(id=sub.round_id, title=sub.round_title),
+        dept=SimpleNamespace(id=sub.department_id, name=sub.department_name),
+        decision=decision,
+        status=status_of(sub, decision),
+        groups=grouped(sub.findings or []),
+        severity=SEVERITY_LABELS,
+    )
 
 
 @router.get("/submissions/{submission_id}/{kind}")
