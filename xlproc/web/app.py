@@ -61,6 +61,7 @@ def build_app(settings: Settings) -> FastAPI:
         yield
         for task in list(app.state.tasks):
             await task
+        portal.close_uploads()
         portal.workers.close()
         portal.db.engine.dispose()
 

@@ -316,9 +316,15 @@ class Workers:
         self._client: Any = None
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        if self._executor is not None:
-            return
+    def start(self) -> Executor:
+        """The running executor (started on first use; upload threads may ask at the same time)."""
+        with self._lock:
+            if self._executor is None:
+                self._start()
+            assert self._executor is not None
+            return self._executor
+
+    def _start(self) -> None:
         if self.scheduler:
             from distributed import Client
 
@@ -341,9 +347,7 @@ class Workers:
         A dead worker breaks a process pool for every task in it: the pool is replaced, so
         the next upload is checked as usual.
         """
-        if self._executor is None:
-            self.start()
-        executor = self._executor
+        executor = self.start()
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(executor, partial(fn, *args, **kwargs))
@@ -356,9 +360,7 @@ class Workers:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(*args)`` in the pool, waited for from a thread that is not the event loop (a round run)."""
-        if self._executor is None:
-            self.start()
-        executor = self._executor
+        executor = self.start()
         try:
             return executor.submit(fn, *args, **kwargs).result()
         except BrokenProcessPool as exc:

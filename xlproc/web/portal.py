@@ -3,6 +3,8 @@ CSRF checks and page rendering."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from .status import STATUS_CLASS
 from .storage import BlobStore
 
 TEMPLATES = Path(__file__).parent / "templates"
+UPLOAD_THREADS = 32  # uploads in progress at once; more wait their turn (first come, first served)
 
 
 def _local(dt: datetime | None) -> str:
@@ -57,6 +60,8 @@ class Portal:
         self.db = Database(settings.database_url)
         self.blobs = BlobStore(settings.blobs)
         self.workers = Workers(settings.jobs, settings.scheduler)
+        self._uploads: ThreadPoolExecutor | None = None
+        self._uploads_lock = threading.Lock()
         self.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
@@ -75,6 +80,22 @@ class Portal:
         )
 
     # --- pages ------------------------------------------------------------------
+
+    @property
+    def upload_threads(self) -> ThreadPoolExecutor:
+        """The threads uploads wait for their check in (not the pool that serves pages); made on
+        first use, again after ``close_uploads``."""
+        with self._uploads_lock:
+            if self._uploads is None:
+                self._uploads = ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="xlproc-upload")
+            return self._uploads
+
+    def close_uploads(self) -> None:
+        """Wait for the uploads in progress (the server is stopping)."""
+        with self._uploads_lock:
+            uploads, self._uploads = self._uploads, None
+        if uploads is not None:
+            uploads.shutdown(wait=True)
 
     def page(self, request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
         token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None) or new_token()

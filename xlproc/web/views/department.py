@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
@@ -9,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session as DB
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from .. import jobs
@@ -134,19 +134,24 @@ async def upload(request: Request, round_id: int):
             audit(db, user, "upload", f"submission:{sub_id}", f"{filename}（文件 SHA-256：{sha}）", address(request))
             return sub_id, round_.pack, refused, previous
 
-    def record(checked: jobs.Checked) -> None:
+    def record(sub_id: int, checked: jobs.Checked) -> None:
         sha = p.blobs.put(checked.annotated, durable=False) if checked.annotated else ""  # can be made again
         with p.db.session() as db:
             record_checked(db, sub_id, checked, sha)
 
-    # database and disk work in the thread pool, checking in the worker pool: the event loop stays free
-    sub_id, pack, refused, previous = await run_in_threadpool(keep)
-    if not refused:
-        try:
-            checked = await p.workers.run(jobs.check_upload, data, filename, pack, previous, p.packs)
-        except jobs.WorkerCrashed:
-            checked = jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}")
-        await run_in_threadpool(record, checked)
+    def handle() -> int:
+        sub_id, pack, refused, previous = keep()
+        if not refused:
+            try:
+                checked = p.workers.call(jobs.check_upload, data, filename, pack, previous, p.packs)
+            except jobs.WorkerCrashed:
+                checked = jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}")
+            record(sub_id, checked)
+        return sub_id
+
+    # keeping, checking (in the worker pool) and recording in one of the portal's upload threads:
+    # the event loop stays free, and the steps run to the end even if the browser goes away
+    sub_id = await asyncio.get_running_loop().run_in_executor(p.upload_threads, handle)
     return RedirectResponse(f"/submissions/{sub_id}", 303)
 
 
