@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -18,6 +18,7 @@ class BlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._folders: set[str] = set()  # the <aa> folders known to exist (saves a mkdir per file)
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -25,21 +26,28 @@ class BlobStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, data: bytes, durable: bool = True) -> str:
-        """Store ``data`` (once) and return its SHA-256; ``durable``: on disk before returning."""
+        """Store ``data`` (once) and return its SHA-256; ``durable``: on disk before returning.
+
+        The bytes go to a new read-only temporary file in the target's folder, which is then
+        hard-linked under its real name: the link fails if the name exists (the same bytes
+        stored meanwhile, by another request), and the existing file is kept as it is.
+        """
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
-        if target.exists():
+        folder = sha[:2]
+        if folder not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        elif os.path.exists(target):
             return sha
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".in-", dir=target.parent)
+        tmp = target.parent / f".in-{secrets.token_hex(8)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o444)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 if durable:
                     fh.flush()
                     os.fsync(fh.fileno())
-            os.chmod(tmp, 0o444)
-            # link fails if another request stored the same bytes meanwhile: keep theirs
             with contextlib.suppress(FileExistsError):
                 os.link(tmp, target)
         finally:
