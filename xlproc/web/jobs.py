@@ -133,8 +133,14 @@ def limit_worker() -> None:
 
 
 def warm_up() -> int:
-    """Build the pipeline in a worker before the first upload arrives."""
+    """Ready a worker before the first upload arrives: the upload check's pipeline, and what
+    ``xlproc batch`` workers are given (every installed edition's rules, report template and
+    wording, chart fonts); then the heap is frozen, so the garbage collections of each upload
+    no longer walk it (about 1–1.5 ms of a ~15 ms upload check)."""
+    from ..pipeline.warm import warm
+
     _pipeline(DEFAULT_PACK)
+    warm()  # ends with gc.freeze()
     return os.getpid()
 
 
