@@ -13,6 +13,10 @@ import os
 import secrets
 from pathlib import Path
 
+# read-only on disk; on Windows the read-only flag belongs to the file, and its temporary name
+# could then not be removed after linking (the portal never writes a stored file either way)
+_MODE = 0o644 if os.name == "nt" else 0o444
+
 
 class BlobStore:
     def __init__(self, root: Path):
@@ -41,7 +45,7 @@ class BlobStore:
         elif os.path.exists(target):
             return sha
         tmp = target.parent / f".in-{secrets.token_hex(8)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o444)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), _MODE)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
