@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from xlproc.batch import BatchOptions, process_folder
 from xlproc.errors import WorkbookError
@@ -125,6 +127,62 @@ def test_clip_drops_far_rows_and_cells_only() -> None:
     clipped, first = extent.clip(xml, 100, 26)
     assert clipped == b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
     assert first == "XFD1"
+
+
+def _reaches_far_by_fold(xml: bytes) -> bool:
+    """The plain definition: fold every spelling onto ' r="…"', then search."""
+    return extent._FAST.search(xml.translate(extent._FOLD)) is not None
+
+
+# pieces of r attributes in every legal spelling, near misses (xmlns:r, ref=, other
+# names ending in r) and the bytes between them
+_PIECES = st.sampled_from(
+    [
+        b" ",
+        b"\t",
+        b"\r\n",
+        b"\n",
+        b"r",
+        b"=",
+        b'"',
+        b"'",
+        b"A",
+        b"xfd",
+        b"Z",
+        b"1",
+        b"99999",
+        b"123456",
+        b"xmlns:",
+        b"http",
+        b"<c",
+        b"<row",
+        b"ref",
+        b"hdr",
+        b"/>",
+        b">",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=40).map(b"".join))
+@example(b'<worksheet xmlns:r="http://x"><c r="XFD1"/>')
+@example(b"<c\tr = 'ab1'/>")
+@example(b'<c\nr\r\n=\n"12345"/>')
+@example(b'<a xmlns:r="ht"/><c hr="AB1"/>')
+def test_reaches_far_is_the_folded_search(xml: bytes) -> None:
+    # the guard's prefilter (``_MAYBE``) never misses what the fold and ``_FAST`` find
+    assert extent.reaches_far(xml) is _reaches_far_by_fold(xml)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+@pytest.mark.parametrize("mark", ["<!DOCTYPE x>", '<!ENTITY x "y">'])
+def test_guard_refuses_dtd_marks_in_any_part_and_encoding(mark: str, encoding: str) -> None:
+    body = ("<a>" + "感叹号！" * 50 + mark + "</a>").encode(encoding)
+    member = zipout.Member("xl/theme/theme1.xml", (2024, 1, 1, 0, 0, 0), 0, body=body)
+    with pytest.raises(PackageRefused, match="DTD"):
+        inspect_package(zipout.zip_bytes([member]))
+    plain = body.replace(mark.encode(encoding), "<b>!</b>".encode(encoding))  # a "!" alone is fine
+    inspect_package(zipout.zip_bytes([zipout.Member("xl/theme/theme1.xml", (2024, 1, 1, 0, 0, 0), 0, body=plain)]))
 
 
 def test_guard_limits_are_configurable() -> None:

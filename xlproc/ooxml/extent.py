@@ -20,13 +20,26 @@ from .a1 import col_number
 # either case: python-calamine reads "xfd1048576" too.
 _FOLD = bytes.maketrans(b"\t\r\n'", b'   "')
 _FAST = re.compile(rb' r *= *"(?:[A-Za-z]{2}|[A-Za-z]?\d{5})')
+# ``_FAST`` without the fold and without its leading blank: any ``r``, blanks, ``=``,
+# blanks, a quote of either kind, then a far reference. Its literal prefix is ``r``
+# (``_FAST``'s is a space, the most common byte of a sheet), so it scans about ten
+# times faster. ``_FAST`` matches after the fold exactly where ``_MAYBE`` matches
+# after a blank; on a sheet within the form the only hit is ``xmlns:r="http…``.
+_MAYBE = re.compile(rb"r[ \t\r\n]*=[ \t\r\n]*[\"'](?:[A-Za-z]{2}|[A-Za-z]?\d{5})")
+_BLANKS = b" \t\r\n"
 _REF = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]{0,3})(\d{1,10})[\"']")
 _ELEMENT = re.compile(rb"<(?:[\w.-]{1,40}:)?(row|c)(?=[\s/>])")
 
 
 def reaches_far(xml: bytes) -> bool:
     """Whether the sheet may span more than 26 columns or 9,999 rows (then measure it)."""
-    return _FAST.search(xml.translate(_FOLD)) is not None
+    m = _MAYBE.search(xml)
+    while m is not None:
+        at = m.start()
+        if at and xml[at - 1] in _BLANKS:  # the attribute r itself: measure as ever
+            return _FAST.search(xml.translate(_FOLD)) is not None
+        m = _MAYBE.search(xml, at + 1)
+    return False
 
 
 def extent(xml: bytes) -> tuple[int, int]:
