@@ -96,3 +96,27 @@ def test_worksheet_bytes_outside_the_edits_are_kept_exactly(rich: Path, tmp_path
     assert "<!--部门：网信办-->".encode() in after
     assert_faithful(bom, out, ANNOTATED)
     assert_well_formed(out)
+
+
+@pytest.mark.parametrize("names", [True, False])
+def test_print_titles_keep_the_sheet_list_a_fresh_read_gives(rich: Path, names: bool) -> None:
+    # set_print_titles re-reads workbook.xml's sheet list only when it inserted text
+    # before </sheets>; after it, the book must know what a fresh read of the part finds
+    from xlproc.annotate.book import Book
+    from xlproc.annotate.package import Package
+
+    pkg = Package(rich)
+    book = Book(pkg)
+    if not names:
+        xml = book.xml
+        pkg.write_text(book.part, re.sub(r"<definedNames>.*?</definedNames>", "", xml, flags=re.S))
+        book.reload()
+    assert ("<definedNames>" in book.xml) is names
+    entry = book.add_sheet("审核结果", '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>')
+    book.set_print_titles(entry, 2, 2)
+    assert re.search(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">', book.xml)[1] == str(
+        book.sheets.index(entry)
+    )
+    fresh = Book(pkg)
+    assert (book.sheets, book.styles_part, book.rel_prefix) == (fresh.sheets, fresh.styles_part, fresh.rel_prefix)
+    assert [book.xml[s.start : s.end] for s in book.sheets] == [fresh.xml[s.start : s.end] for s in fresh.sheets]

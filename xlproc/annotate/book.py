@@ -136,6 +136,7 @@ class Book:
         wb = self.xml
         close = wb.find(f"</{p}definedNames>")
         if close >= 0:
+            at = close
             wb = wb[:close] + name + wb[close:]
         else:
             at = max(wb.find(f"</{p}sheets>") + len(f"</{p}sheets>"), 0)
@@ -144,7 +145,11 @@ class Book:
                 at = ext + len(f"</{p}externalReferences>")
             wb = wb[:at] + f"<{p}definedNames>{name}</{p}definedNames>" + wb[at:]
         self.pkg.write_text(self.part, wb)
-        self.reload()
+        sheets_end = wb.find(f"</{p}sheets>")
+        if sheets_end < 0 or at < sheets_end + len(f"</{p}sheets>"):
+            self.reload()  # text inserted where the sheet list is read from: read it again
+        # else: the sheet list, its spans, the relationships and the namespace
+        # declarations before </sheets> are unchanged (reload would find the same)
 
     def remove_sheet(self, entry: SheetEntry) -> None:
         """Remove a sheet we added: its part, relationships, names scoped to it."""
