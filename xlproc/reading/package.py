@@ -25,7 +25,7 @@ from ..io.safe_read import read_input
 from ..ooxml import extent
 from ..ooxml.a1 import col_number
 from ..ooxml.guard import LIMITS, STRICT_NS, Inspected, PackageRefused, inspect_package, local_payload
-from ..ooxml.zipout import Member, zip_bytes
+from ..ooxml.zipout import Member, Packed, zip_bytes
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -33,6 +33,7 @@ MAX_ROWS, MAX_COLS = 1_048_576, 16_384
 # Rows and columns kept around the form's named cells when a sheet is clipped: the
 # reader looks up to 50 rows below a table for rows typed outside it.
 _CLIP_MARGIN_ROWS, _CLIP_MARGIN_COLS = 200, 26
+STORED_COPY_BYTES = 16 * 1024 * 1024  # grid_source: inflated size up to which calamine gets stored parts
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
 _REF = re.compile(
@@ -155,6 +156,36 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
     if inspected.far:  # a theme's r="50000" also counts: only sheet parts are measured
         _clip_far_sheets(pkg, dict(zip(sheets, rids, strict=True)), inspected.far)
     return pkg
+
+
+def grid_source(pkg: Package) -> bytes:
+    """The package as python-calamine should read it.
+
+    The clipped copy when a sheet reached too far; otherwise, when the guard kept the
+    inflated parts, a copy of the package whose kept members are *stored*: calamine
+    then reads the bytes the guard already inflated and CRC-checked instead of
+    inflating every part a second time (same names, order, content and CRCs; members
+    not kept are copied compressed as they were). Above ``STORED_COPY_BYTES`` of
+    inflated parts the package goes as it is (no second copy of a large file in memory).
+    """
+    inspected = pkg.inspected
+    if pkg.read_data is not pkg.data or inspected is None or not inspected.bodies:
+        return pkg.read_data or pkg.data
+    if inspected.total_bytes > STORED_COPY_BYTES:
+        return pkg.data
+    members = []
+    for info in inspected.infos:
+        body = inspected.body(info.filename)
+        if body is not None:
+            packed = Packed(zipfile.ZIP_STORED, info.CRC, info.file_size, body)
+            members.append(Member(info.filename, info.date_time, info.external_attr, packed=packed))
+        elif info.filename.endswith("/"):  # a folder entry (its header is not the guard's concern)
+            members.append(Member(info.filename, info.date_time, info.external_attr, body=b""))
+        else:  # verified by the guard, copied compressed
+            members.append(
+                Member(info.filename, info.date_time, info.external_attr, raw=(info, local_payload(pkg.data, info)))
+            )
+    return zip_bytes(members)
 
 
 def _member(pkg: Package, name: str) -> bytes | None:

@@ -42,7 +42,7 @@ from ..submission import (
 from ..template.build import META_SHEET, field_name, table_name
 from .errorvalues import clean_code, error_message
 from .numbers import parse_cell, showable
-from .package import NameRef, Package, open_package, parse_ref
+from .package import NameRef, Package, grid_source, open_package, parse_ref
 from .parts import Parts
 from .sanitize import readable_copy
 from .sheetscan import SheetScan
@@ -344,7 +344,7 @@ def read_workbook(
     pkg = open_package(Path(path), data)
     parts = Parts(pkg)
     try:
-        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(pkg.read_data or pkg.data))
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(grid_source(pkg)))
         sheets = _Sheets(book, pkg, {}, parts)
     except Exception:  # calamine's own errors: a bad character reference in the shared strings …
         sheets = _Sheets(None, pkg, {}, parts)
