@@ -201,3 +201,27 @@ def test_calamine_reads_the_guards_parts_stored_with_the_same_result(monkeypatch
         plain = read_workbook(Path(path.name), data=data)
         monkeypatch.undo()
         assert fast == plain and fast.fields and fast.tables
+
+
+def test_field_value_is_the_dataclass_record():
+    # the reader builds FieldValue records without the dataclass's __init__
+    # (reading/fieldvalues.py): same parameters and defaults, equal records
+    import dataclasses
+    import inspect
+    import pickle
+
+    from xlproc.reading.fieldvalues import field_value
+    from xlproc.submission import FieldValue
+
+    assert not hasattr(FieldValue, "__post_init__") and not hasattr(FieldValue, "__slots__")
+    assert all(f.default_factory is dataclasses.MISSING for f in dataclasses.fields(FieldValue))
+    ours = inspect.signature(field_value).parameters
+    theirs = inspect.signature(FieldValue).parameters
+    assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()]
+    args = ("f1", "标签", "基本情况", "C5", Decimal("1.50"))
+    for kwargs in ({}, {"raw": "x", "problem": "不是数字"}, {"computed": True, "formula": "kept", "typed": 3}):
+        made, plain = field_value(*args, **kwargs), FieldValue(*args, **kwargs)
+        assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
+        assert vars(made) == vars(plain) and pickle.loads(pickle.dumps(made)) == plain
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.value = None  # type: ignore[misc]

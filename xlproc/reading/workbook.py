@@ -41,6 +41,7 @@ from ..submission import (
 )
 from ..template.build import META_SHEET, field_name, table_name
 from .errorvalues import clean_code, error_message
+from .fieldvalues import field_value
 from .numbers import parse_cell, showable
 from .package import NameRef, Package, grid_source, open_package, parse_ref
 from .parts import Parts
@@ -384,7 +385,7 @@ def read_workbook(
         if problem:
             problems.append(CellProblem(sheet_name, ref.cell, f.label, showable(raw), problem, f.id))
         values[f.id] = value
-        fields[f.id] = FieldValue(
+        fields[f.id] = field_value(
             f.id,
             f.label,
             sheet_name,
@@ -410,7 +411,7 @@ def read_workbook(
             value = compute_value(f, spec, values, frames)
         values[f.id] = value
         formula, typed = _formula_state(sheets, sheet_name, ref, f, allowed, decimals)
-        fields[f.id] = FieldValue(
+        fields[f.id] = field_value(
             f.id, f.label, sheet_name, ref.cell, value, problem=problem, computed=True, formula=formula, typed=typed
         )
     ordered = {fid: fields[fid] for fid in spec.fields}
