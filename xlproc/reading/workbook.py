@@ -366,15 +366,21 @@ def read_workbook(
     computed = []
     plan = _plan(spec)
     refs = _field_refs(pkg, spec, plan)
+    current, grid, scan, marked = None, [], SheetScan(), False
     for f, sheet_name, allowed, decimals, inputs in plan:
         ref = refs[f.id]
         if f.compute:
             computed.append((f, sheet_name, ref, allowed, decimals, inputs))
             continue
-        raw = sheets.value(sheet_name, ref.row1 - 1, ref.col)
-        scan = sheets.scan(sheet_name)
+        if sheet_name != current:  # fields come sheet by sheet: its grid and scan once per run
+            current, grid, scan = sheet_name, sheets.grid(sheet_name), sheets.scan(sheet_name)
+            marked = bool(scan.errors or scan.formulas or scan.styles)
+        row, col = ref.row1 - 1, ref.col  # as _Sheets.value
+        raw = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
+        if raw == "":
+            raw = None
         formula = ""
-        if scan.errors or scan.formulas or scan.styles:
+        if marked:
             value, problem, raw = _read_cell(scan, ref.cell, raw, f, allowed, decimals)
             if ref.cell in scan.formulas and not f.fixed:
                 formula = FORMULA_OWN

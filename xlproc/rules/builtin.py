@@ -156,10 +156,13 @@ class DecimalsRule(Rule):
         out.append(self.finding(ctx, msg, [cell], [label], expected=allowed, actual=f"{v:f}"))
 
     def run(self, ctx: Context, out: list[Finding]) -> None:
+        # the cell reference is made only for a value with too many decimals (a few per
+        # workbook), not for each of the hundreds checked
         for fid, allowed in self.fields:
             fv = ctx.fields.get(fid)
-            if fv is not None and isinstance(fv.value, Decimal) and fv.value.is_finite():
-                self._emit(ctx, out, CellRef(fv.sheet, fv.cell), fv.label, fv.value, allowed)
+            v = fv.value if fv is not None else None
+            if isinstance(v, Decimal) and v.is_finite() and _decimals_of(v, allowed) > allowed:
+                self._emit(ctx, out, CellRef(fv.sheet, fv.cell), fv.label, v, allowed)
         for tid, cid, allowed in self.columns:
             rows, values = ctx.table(tid)
             if not rows:
@@ -167,7 +170,7 @@ class DecimalsRule(Rule):
             td = ctx.sub.tables[tid]
             label = f"{td.spec.label}{td.spec.column(cid).label}"
             for r, v in zip(rows, values[cid], strict=True):
-                if isinstance(v, Decimal) and v.is_finite():
+                if isinstance(v, Decimal) and v.is_finite() and _decimals_of(v, allowed) > allowed:
                     self._emit(ctx, out, CellRef(td.sheet, td.cell(r, cid)), label, v, allowed)
 
 
