@@ -185,6 +185,34 @@ def test_guard_refuses_dtd_marks_in_any_part_and_encoding(mark: str, encoding: s
     inspect_package(zipout.zip_bytes([zipout.Member("xl/theme/theme1.xml", (2024, 1, 1, 0, 0, 0), 0, body=plain)]))
 
 
+@pytest.mark.parametrize("kept", [True, False])
+def test_far_sheets_are_measured_whether_the_guard_kept_them_or_not(kept: bool, monkeypatch) -> None:
+    # a kept sheet is measured when the reader asks (Inspected.reaches_far); a part too
+    # large to keep is measured while it streams through (Inspected.far): either way the
+    # reader clips it; a theme's r="50000" is measured by neither path's clipping
+    from xlproc.ooxml import guard
+    from xlproc.reading.package import open_package
+
+    from .corpus import GOOD, _in_sheet_data, edit
+
+    sheet = "xl/worksheets/sheet2.xml"
+    data = edit(GOOD, {sheet: _in_sheet_data(b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')})
+    if not kept:
+        monkeypatch.setattr(guard, "KEEP_PART_BYTES", 0)
+    guard._cached.cache_clear()  # results are cached by content
+    inspected = inspect_package(data)
+    assert (sheet in inspected.bodies) is kept and (sheet in inspected.far) is not kept
+    assert inspected.reaches_far(sheet) and inspected.any_far()
+    assert ("xl/theme/theme1.xml" in inspected.far) is not kept  # streamed parts are all measured
+    pkg = open_package(Path("far.xlsx"), data)
+    assert [c[-7:] for c in pkg.clipped.values()] == ["1048576"] and pkg.read_data is not pkg.data
+    monkeypatch.undo()
+    guard._cached.cache_clear()
+    plain = inspect_package(GOOD.read_bytes())
+    assert plain.reaches_far("xl/theme/theme1.xml") and not plain.reaches_far(sheet)
+    assert not open_package(GOOD, GOOD.read_bytes()).clipped
+
+
 def test_guard_limits_are_configurable() -> None:
     data = zipout.zip_bytes([zipout.Member("a.xml", (2024, 1, 1, 0, 0, 0), 0, body=b"<a/>" * 2000)])
     inspect_package(data)

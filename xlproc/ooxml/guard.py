@@ -69,16 +69,32 @@ class Inspected:
     ``KEEP_PART_BYTES`` each: the guard has inflated every member anyway, so the
     reader, the 说明 reader and the annotator take them from here instead of opening
     the zip and inflating the parts again.
+
+    ``far`` names the XML members *not* kept whose cell references may reach far,
+    measured while they streamed through; a kept part is measured when the reader asks
+    ``reaches_far`` (it asks for every worksheet, the only parts whose reach matters),
+    so the other parts — theme, shared strings, styles — are not scanned for it.
     """
 
     infos: tuple[zipfile.ZipInfo, ...]
     total_bytes: int
-    far: frozenset[str] = frozenset()  # XML members whose cell references may reach far
+    far: frozenset[str] = frozenset()  # XML members not in ``bodies`` whose cell references may reach far
     bodies: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def body(self, name: str) -> bytes | None:
         """The verified content of XML member ``name`` (None: not kept, read it yourself)."""
         return self.bodies.get(name)
+
+    def reaches_far(self, name: str) -> bool:
+        """Whether member ``name``'s cell references may reach far (``extent.reaches_far``)."""
+        if name in self.far:
+            return True
+        body = self.bodies.get(name)
+        return body is not None and extent.reaches_far(body)
+
+    def any_far(self) -> bool:
+        """Whether any XML member may reach far (each kept part measured now)."""
+        return bool(self.far) or any(extent.reaches_far(body) for body in self.bodies.values())
 
 
 KEEP_PART_BYTES = 16 * MiB
@@ -137,8 +153,10 @@ def local_payload(data: bytes, info: zipfile.ZipInfo) -> bytes:
 def _verify_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> tuple[bool, bytes | None]:
     """Inflate one member as a stream, capped at its declared size; check size, CRC, DTDs.
 
-    Returns whether an XML member's cell references may reach far (``extent.reaches_far``)
-    and, for an XML member of at most ``KEEP_PART_BYTES``, its content.
+    Returns, for an XML member of at most ``KEEP_PART_BYTES``, False and its content
+    (``Inspected.reaches_far`` measures it whole when asked); for a larger XML member,
+    whether its cell references may reach far (``extent.reaches_far`` on each chunk and
+    on the bytes around each chunk boundary) and None.
     """
     name = info.filename
     raw = local_payload(data, info)
@@ -164,7 +182,8 @@ def _verify_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> tuple[
             # every mark holds a "!" (rare in XML): one memchr scan spares the four searches
             if (b"!" in chunk or b"!" in window) and any(m in chunk or m in window for m in _DTD_MARKS):
                 raise PackageRefused(f"部件 {name[:80]} 含 DTD 或实体声明（<!DOCTYPE>/<!ENTITY>），不予处理")
-            far = far or extent.reaches_far(chunk) or extent.reaches_far(window)
+            if keep is None:  # not kept: measured now, while it streams through
+                far = far or extent.reaches_far(chunk) or extent.reaches_far(window)
             tail = chunk[-32:]
         if keep is not None:
             keep.append(chunk)

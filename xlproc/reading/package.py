@@ -153,8 +153,7 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
         raise WorkbookError(path, f"文件已损坏或不完整，无法读取工作簿结构（{type(exc).__name__}）") from None
     sheets, names, rids = parsed
     pkg = Package(path, data, list(sheets), dict(names), key=names, read_data=data, inspected=inspected)
-    if inspected.far:  # a theme's r="50000" also counts: only sheet parts are measured
-        _clip_far_sheets(pkg, dict(zip(sheets, rids, strict=True)), inspected.far)
+    _clip_far_sheets(pkg, dict(zip(sheets, rids, strict=True)), inspected)
     return pkg
 
 
@@ -204,6 +203,16 @@ def _sheet_parts(pkg: Package, rids: dict[str, str]) -> dict[str, str]:
     rels = _member(pkg, "xl/_rels/workbook.xml.rels")
     if rels is None:
         return {}
+    targets = dict(_rel_targets(rels))
+    return {sheet: targets[rid] for sheet, rid in rids.items() if rid in targets}
+
+
+@functools.lru_cache(maxsize=16)
+def _rel_targets(rels: bytes) -> tuple[tuple[str, str], ...]:
+    """(Id, part name) of the internal relationships of workbook.xml.rels.
+
+    Cached by content: workbooks of one template share this part byte for byte.
+    """
     targets: dict[str, str] = {}
 
     def start(tag: str, attrs: dict[str, str]) -> None:
@@ -213,15 +222,24 @@ def _sheet_parts(pkg: Package, rids: dict[str, str]) -> dict[str, str]:
             targets[attrs.get("Id", "")] = posixpath.normpath(part)
 
     _expat_parse(rels, start)
-    return {sheet: targets[rid] for sheet, rid in rids.items() if rid in targets}
+    return tuple(targets.items())
 
 
-def _clip_far_sheets(pkg: Package, rids: dict[str, str], far: frozenset[str]) -> None:
-    """Clip sheets whose cells span more than the budget allows (see the module docstring)."""
-    parts = _sheet_parts(pkg, rids)
+def _clip_far_sheets(pkg: Package, rids: dict[str, str], inspected: Inspected) -> None:
+    """Clip sheets whose cells span more than the budget allows (see the module docstring).
+
+    Every worksheet part is measured (``Inspected.reaches_far``); other parts never
+    matter (a theme's r="50000" is no cell reference).
+    """
+    try:
+        parts = _sheet_parts(pkg, rids)
+    except (_Refused, expat.ExpatError):
+        if not inspected.any_far():
+            return  # nothing reaches far: the sheet list is not needed (as when far was empty)
+        raise
     replaced: dict[str, bytes] = {}
     for sheet, part in parts.items():
-        if part not in far:
+        if not inspected.reaches_far(part):
             continue
         xml = _member(pkg, part)
         if xml is None or not extent.reaches_far(xml):
