@@ -160,3 +160,22 @@ def test_bad_claim_rules_are_refused_in_chinese(tmp_path, params, error):
     )
     with pytest.raises(CatalogueError, match=error):
         load_catalogue(rules)
+
+
+def test_a_claims_label_names_its_sheet_only_when_another_field_shares_it(spec) -> None:
+    # (the shared labels are counted once per spec: rules/claims.py _shared_labels)
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from xlproc.rules.claims import _label
+
+    counts = Counter(f.label for f in spec.fields.values())
+    shared = [f for f in spec.fields.values() if counts[f.label] > 1]
+    unique = next(f for f in spec.fields.values() if counts[f.label] == 1)
+    assert len(shared) >= 2  # several 说明 fields
+    ctx = SimpleNamespace(
+        spec=spec, fields={f.id: SimpleNamespace(sheet=spec.sheet_name(f.sheet)) for f in [*shared, unique]}
+    )
+    for f in shared:
+        assert _label(ctx, f.id) == f"{spec.sheet_name(f.sheet)}·{f.label}"
+    assert _label(ctx, unique.id) == unique.label
