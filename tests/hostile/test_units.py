@@ -38,6 +38,29 @@ def test_zip_writer_writes_zip64_for_many_members() -> None:
     assert member_count(data) == 70_000
 
 
+@pytest.mark.parametrize(
+    ("zip64_limit", "sha256"),
+    [
+        (zipout.ZIP64_LIMIT, "49ff4c47321441be8e67871e83a35c400a76f60c30152eb9475f15a2bd10cbd6"),
+        (1000, "6a2fccd64e968044f3e9500aff24a5885d7ea623dfae54dea5aef3acc1386ca7"),  # first member zip64
+    ],
+)
+def test_zip_writer_bytes_do_not_change(zip64_limit: int, sha256: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the writer's bytes as first written (before the fast path for members without
+    # zip64): stored members only, so the deflate backend does not matter
+    import hashlib
+
+    monkeypatch.setattr(zipout, "ZIP64_LIMIT", zip64_limit)
+    members = [
+        zipout.Member("[Content_Types].xml", (2024, 5, 6, 7, 8, 9), 0o644 << 16, body=b"<Types/>" * 200),
+        zipout.Member("xl/审核结果.xml", (1979, 1, 1, 0, 0, 0), 0, body=b"<a/>"),
+        zipout.Member("docProps/app.xml", (2024, 1, 1, 0, 0, 0), 0, body=b""),
+    ]
+    data = zipout.zip_bytes(members)
+    assert hashlib.sha256(data).hexdigest() == sha256
+    assert _read_back(data)["xl/审核结果.xml"] == b"<a/>"
+
+
 def test_zip_writer_writes_zip64_sizes_and_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zipout, "ZIP64_LIMIT", 3000)  # as if every size and offset were above 4 GiB
     big = b"<row>" + b"x" * 5000 + b"</row>"

@@ -95,6 +95,37 @@ def zip_bytes(members: list[Member]) -> bytes:
         fname = m.name.encode("utf-8")
         flags = 0x800 if not fname.isascii() else 0
         dostime, dosdate = _dos(m.date_time)
+        if usize < ZIP64_LIMIT and csize < ZIP64_LIMIT and offset < ZIP64_LIMIT:
+            # the usual member: what the general code below writes without zip64 (version 20, no extras)
+            chunks += (
+                _LOCAL.pack(b"PK\x03\x04", 20, flags, method, dostime, dosdate, crc, csize, usize, len(fname), 0),
+                fname,
+                payload,
+            )
+            central.append(
+                _CENTRAL.pack(
+                    b"PK\x01\x02",
+                    20,
+                    20,
+                    flags,
+                    method,
+                    dostime,
+                    dosdate,
+                    crc,
+                    csize,
+                    usize,
+                    len(fname),
+                    0,
+                    0,
+                    0,
+                    0,
+                    m.external_attr,
+                    offset,
+                )
+                + fname
+            )
+            offset += _LOCAL.size + len(fname) + csize
+            continue
         big = usize >= ZIP64_LIMIT or csize >= ZIP64_LIMIT
         version = 45 if big or offset >= ZIP64_LIMIT else 20
         local_extra = struct.pack("<HHQQ", 1, 16, usize, csize) if big else b""
