@@ -14,9 +14,9 @@ so the machine's drift hits both alike; prints both, the median of the paired
 differences and the ratio. The shared VM drifts by ±20 % over minutes: quote ranges.
 
 ``--calls N``: no timing, just N files through the base (with ``--base``) or the
-working tree after the warm-up: run it under cachegrind with N = 0 and N = 70 and
-divide the difference of the instruction counts by 70 for a figure the machine's
-load does not move.
+working tree after the warm-up (``--check-only``: without annotating): run it under
+cachegrind with N = 0 and N = 70 and divide the difference of the instruction counts
+by 70 for a figure the machine's load does not move.
 """
 
 from __future__ import annotations
@@ -59,19 +59,20 @@ def prepared(package: ModuleType, datas: list[bytes]) -> tuple[Any, Any]:
     return pl, artifacts.ANNOTATED
 
 
-def block(impl: tuple[Any, Any], datas: list[bytes], n: int = BLOCK) -> tuple[float, float]:
+def block(impl: tuple[Any, Any], datas: list[bytes], n: int = BLOCK, annotate: bool = True) -> tuple[float, float]:
     """(check, annotate) ms of CPU per workbook over ``n`` files."""
     pl, annotated = impl
-    check = annotate = 0.0
+    checking = annotating = 0.0
     clock = time.process_time
     for i in range(n):
         t0 = clock()
         outcome = pl.check(datas[i % len(datas)], source="x.xlsx")
         t1 = clock()
-        annotated.write(outcome, "x")
-        annotate += clock() - t1
-        check += t1 - t0
-    return check / n * 1000, annotate / n * 1000
+        if annotate:
+            annotated.write(outcome, "x")
+        annotating += clock() - t1
+        checking += t1 - t0
+    return checking / n * 1000, annotating / n * 1000
 
 
 def _range(xs: list[float]) -> str:
@@ -83,6 +84,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=20, help="blocks of 70 files per side")
     ap.add_argument("--base", help="git revision to compare with, e.g. main")
     ap.add_argument("--calls", type=int, help="run N files without timing (for cachegrind)")
+    ap.add_argument("--check-only", action="store_true", help="with --calls: check, do not annotate")
     args = ap.parse_args()
     datas = [p.read_bytes() for p in sorted((ROOT / "samples" / "inbox").glob("*.xlsx"))]
     if not datas:
@@ -95,7 +97,7 @@ def main() -> None:
     if args.calls is not None:
         name, package = next(iter(sides.items()))
         impl = prepared(package, datas)
-        block(impl, datas, args.calls)
+        block(impl, datas, args.calls, annotate=not args.check_only)
         print(f"{name}: {args.calls} files")
         return
     impls = {name: prepared(package, datas) for name, package in sides.items()}
