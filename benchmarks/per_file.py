@@ -22,7 +22,9 @@ by 70 for a figure the machine's load does not move.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +43,7 @@ BLOCK = 70
 def base_package(rev: str) -> ModuleType:
     """``xlproc`` of git revision ``rev``, importable beside the working tree's."""
     folder = Path(tempfile.mkdtemp(prefix="xlproc-base-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "xlproc"], capture_output=True, check=True)
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(folder, filter="data")
