@@ -361,7 +361,9 @@ class _Checker:
                 self._check_attr(source, where, g.node.name, g.attr, assigned)
         if not any(mark in source for mark in ("{{", "{%", "{#")):
             return Snippet(where, source, None)
-        return Snippet(where, source, self.env.from_string(source))
+        # compiled from the tree just checked: the source is not parsed a second time
+        template = self.env.template_class.from_code(self.env, self.env.compile(tree), self.env.make_globals(None))
+        return Snippet(where, source, template)
 
     def condition(self, source: Any, where: str) -> Snippet:
         """A ``when`` expression: checked like a tag, compiled as an expression."""
