@@ -105,6 +105,10 @@ def test_round_trip(as_user, world, tmp_path):
     assert "中共保定市" in final_text and "草稿" not in final_text
     assert "草稿" not in (final_doc.core_properties.content_status or "")
     assert "已确认" in reviewer.get(f"/review/rounds/{rid}").text
+    # accepted: the pages offer the final report, no longer a report "awaiting acceptance"
+    for client, url in ((dept, f"/submissions/{sid2}"), (reviewer, f"/review/rounds/{rid}/departments/{a}")):
+        page = client.get(url).text
+        assert f"/submissions/{sid2}/final" in page and "自评报告（待确认）" not in page
 
 
 def test_dashboard_sorts_and_filters(as_user, world):
