@@ -8,6 +8,8 @@ workbook is touched.
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -159,6 +161,12 @@ class FormSpec:
 
     def sheet_name(self, sheet_id: str) -> str:
         return self.sheet(sheet_id).name
+
+    @functools.cached_property
+    def shared_labels(self) -> frozenset[str]:
+        """Labels more than one field has (several are just 说明): counted once per spec."""
+        counts = Counter(f.label for f in self.fields.values())
+        return frozenset(label for label, n in counts.items() if n > 1)
 
     def decimals(self, spec: FieldSpec | ColumnSpec) -> int | None:
         if spec.decimals is not None:

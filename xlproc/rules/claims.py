@@ -15,7 +15,6 @@ matched) and any ``{<field id>}`` / ``{<field id>.label}`` as in ``check``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 from ..form.spec import FormSpec
@@ -107,19 +106,7 @@ class TextClaimRule(Rule):
 def _label(ctx: Context, field_id: str) -> str:
     """The field's label, with its sheet when other fields share it (several are just 说明)."""
     fs = ctx.spec.fields[field_id]
-    return f"{ctx.fields[field_id].sheet}·{fs.label}" if fs.label in _shared_labels(ctx.spec) else fs.label
-
-
-_SHARED: dict[int, tuple[FormSpec, frozenset[str]]] = {}
-
-
-def _shared_labels(spec: FormSpec) -> frozenset[str]:
-    """Labels more than one field of ``spec`` has; counted once per spec (a pack's, not a file's)."""
-    hit = _SHARED.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        counts = Counter(f.label for f in spec.fields.values())
-        hit = _SHARED[id(spec)] = (spec, frozenset(label for label, n in counts.items() if n > 1))
-    return hit[1]
+    return f"{ctx.fields[field_id].sheet}·{fs.label}" if fs.label in ctx.spec.shared_labels else fs.label
 
 
 def _regex(value: Any, key: str, fail) -> re.Pattern[str] | None:
