@@ -147,10 +147,10 @@ class DecimalsRule(Rule):
         self.columns = columns
         self.message = msg
 
-    def _emit(self, ctx: Context, out: list[Finding], cell: CellRef, label: str, v: Decimal, allowed: int) -> None:
-        n = _decimals_of(v, allowed)
-        if n <= allowed:
-            return
+    def _emit(
+        self, ctx: Context, out: list[Finding], cell: CellRef, label: str, v: Decimal, allowed: int, n: int
+    ) -> None:
+        """A finding for ``v``, which has ``n`` decimals where ``allowed`` are allowed."""
         names = {"label": label, "value": f"{v:f}", "decimals": str(n), "allowed": str(allowed)}
         msg = render(self.message, names.__getitem__)
         out.append(self.finding(ctx, msg, [cell], [label], expected=allowed, actual=f"{v:f}"))
@@ -161,8 +161,8 @@ class DecimalsRule(Rule):
         for fid, allowed in self.fields:
             fv = ctx.fields.get(fid)
             v = fv.value if fv is not None else None
-            if isinstance(v, Decimal) and v.is_finite() and _decimals_of(v, allowed) > allowed:
-                self._emit(ctx, out, CellRef(fv.sheet, fv.cell), fv.label, v, allowed)
+            if isinstance(v, Decimal) and v.is_finite() and (n := _decimals_of(v, allowed)) > allowed:
+                self._emit(ctx, out, CellRef(fv.sheet, fv.cell), fv.label, v, allowed, n)
         for tid, cid, allowed in self.columns:
             rows, values = ctx.table(tid)
             if not rows:
@@ -170,8 +170,8 @@ class DecimalsRule(Rule):
             td = ctx.sub.tables[tid]
             label = f"{td.spec.label}{td.spec.column(cid).label}"
             for r, v in zip(rows, values[cid], strict=True):
-                if isinstance(v, Decimal) and v.is_finite() and _decimals_of(v, allowed) > allowed:
-                    self._emit(ctx, out, CellRef(td.sheet, td.cell(r, cid)), label, v, allowed)
+                if isinstance(v, Decimal) and v.is_finite() and (n := _decimals_of(v, allowed)) > allowed:
+                    self._emit(ctx, out, CellRef(td.sheet, td.cell(r, cid)), label, v, allowed, n)
 
 
 @register(
