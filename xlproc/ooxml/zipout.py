@@ -95,47 +95,20 @@ def zip_bytes(members: list[Member]) -> bytes:
         fname = m.name.encode("utf-8")
         flags = 0x800 if not fname.isascii() else 0
         dostime, dosdate = _dos(m.date_time)
-        if usize < ZIP64_LIMIT and csize < ZIP64_LIMIT and offset < ZIP64_LIMIT:
-            # the usual member: what the general code below writes without zip64 (version 20, no extras)
-            chunks += (
-                _LOCAL.pack(b"PK\x03\x04", 20, flags, method, dostime, dosdate, crc, csize, usize, len(fname), 0),
-                fname,
-                payload,
-            )
-            central.append(
-                _CENTRAL.pack(
-                    b"PK\x01\x02",
-                    20,
-                    20,
-                    flags,
-                    method,
-                    dostime,
-                    dosdate,
-                    crc,
-                    csize,
-                    usize,
-                    len(fname),
-                    0,
-                    0,
-                    0,
-                    0,
-                    m.external_attr,
-                    offset,
-                )
-                + fname
-            )
-            offset += _LOCAL.size + len(fname) + csize
-            continue
         big = usize >= ZIP64_LIMIT or csize >= ZIP64_LIMIT
-        version = 45 if big or offset >= ZIP64_LIMIT else 20
-        local_extra = struct.pack("<HHQQ", 1, 16, usize, csize) if big else b""
-        sizes = (_SENTINEL, _SENTINEL) if big else (csize, usize)
+        if big or offset >= ZIP64_LIMIT:
+            version = 45
+            local_extra = struct.pack("<HHQQ", 1, 16, usize, csize) if big else b""
+            sizes = (_SENTINEL, _SENTINEL) if big else (csize, usize)
+            fields = [v for v in (usize, csize, offset) if v >= ZIP64_LIMIT]
+            extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields)
+            listed = (_field(csize), _field(usize), _field(offset))
+        else:  # the usual member: no zip64, no extra fields
+            version, local_extra, sizes, extra, listed = 20, b"", (csize, usize), b"", (csize, usize, offset)
         header = _LOCAL.pack(
             b"PK\x03\x04", version, flags, method, dostime, dosdate, crc, *sizes, len(fname), len(local_extra)
         )
         chunks.extend((header, fname, local_extra, payload))
-        fields = [v for v in (usize, csize, offset) if v >= ZIP64_LIMIT]
-        extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
         entry = _CENTRAL.pack(
             b"PK\x01\x02",
             version,
@@ -145,15 +118,15 @@ def zip_bytes(members: list[Member]) -> bytes:
             dostime,
             dosdate,
             crc,
-            _field(csize),
-            _field(usize),
+            listed[0],
+            listed[1],
             len(fname),
             len(extra),
             0,
             0,
             0,
             m.external_attr,
-            _field(offset),
+            listed[2],
         )
         central.append(entry + fname + extra)
         offset += len(header) + len(fname) + len(local_extra) + csize
