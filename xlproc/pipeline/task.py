@@ -347,7 +347,7 @@ def process_file(
             record=dataset_record(outcome, pipeline),
         )
     except Exception as exc:  # a bad workbook, a bug or a pathological file: never stops the batch
-        if isinstance(exc, OSError) and not isinstance(exc, XlprocError):  # an output that cannot be written
+        if isinstance(exc, OSError):  # an output that cannot be written (XlprocError is no OSError)
             name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
             reason = f"无法写入输出文件{name and f' {name}'}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
         else:

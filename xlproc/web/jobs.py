@@ -13,6 +13,7 @@ import io
 import os
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -172,8 +173,6 @@ def check_upload(data: bytes, filename: str, pack: str, previous: bytes | None =
     The check step and the annotated-workbook writer of ``xlproc.pipeline`` take and
     give bytes: nothing is written to disk here (the portal stores what it keeps).
     """
-    import time
-
     from ..io.names import safe_component
     from ..pipeline import ANNOTATED, compact_finding, failure_reason, key_figures
 
@@ -365,7 +364,7 @@ class Workers:
             raise WorkerCrashed(str(exc)) from exc
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args)`` in the pool, waited for from a thread that is not the event loop (a round run)."""
+        """``fn(*args)`` in the pool, waited for from a thread that is not the event loop (an upload, a round run)."""
         executor = self.start()
         try:
             return executor.submit(fn, *args, **kwargs).result()

@@ -35,8 +35,14 @@ def audit(
     db: DB, user: User | Account | None, action: str, target: str = "", detail: str = "", address: str = ""
 ) -> None:
     """One line of the audit log (written at once, in the session's transaction)."""
-    row = {"user_id": user.id if user else None, "action": action, "target": target, "detail": detail}
-    db.connection().execute(_AUDIT, {**row, "address": address})
+    row = {
+        "user_id": user.id if user else None,
+        "action": action,
+        "target": target,
+        "detail": detail,
+        "address": address,
+    }
+    db.connection().execute(_AUDIT, row)
 
 
 # Prepared statements of the upload path (built once, run on the session's connection: the
