@@ -104,3 +104,40 @@ def test_an_upload_is_checked_as_the_batch_checks_a_file(tmp_path):
         assert upload.annotated_name == annotated.name
         assert upload.annotated == annotated.read_bytes()
     assert not batch.ok, "the damaged package must be one that cannot be read"
+
+
+def test_a_pool_broken_before_a_file_is_submitted_takes_the_file_on_a_fresh_pool():
+    """A worker died between two uploads, and nobody has waited on the broken pool yet: the next
+    upload is not marked failed for it, it is checked on a fresh pool."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    import pytest
+
+    workers = jobs.Workers(jobs=1)
+    try:
+        broken = workers.start()
+        with pytest.raises(BrokenProcessPool):
+            broken.submit(_die).result()  # broken behind the Workers' back
+        pending = workers.submit(jobs.check_upload, sample("02_").read_bytes(), "b.xlsx", jobs.DEFAULT_PACK)
+        assert pending.executor is not broken
+        assert pending.result().status == "ok"
+        with pytest.raises(jobs.WorkerCrashed):  # a worker dying on the file itself is reported
+            workers.submit(_die).result()
+        assert workers.call(os.getpid) != os.getpid()  # and replaced again
+    finally:
+        workers.close()
+
+
+def test_two_upload_threads_per_check_running_at_once(settings):
+    """Uploads wait their turn for a small number of threads (docs/web.md, "The upload path")."""
+    from dataclasses import replace
+
+    from xlproc.web.portal import Portal
+
+    for jobs_, width in ((1, 1), (3, 3), (0, 4)):
+        portal = Portal(replace(settings, jobs=jobs_))
+        try:
+            assert portal.workers.width == width
+            assert portal.upload_threads._max_workers == 2 * width
+        finally:
+            portal.close_uploads()

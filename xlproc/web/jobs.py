@@ -16,7 +16,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
@@ -312,6 +312,25 @@ class WorkerCrashed(Exception):
 CRASHED = "处理该文件时审核进程异常退出（可能超出了内存或时间限制）。文件已保存，请检查后重新上传，或联系财政局"
 
 
+@dataclass
+class Pending:
+    """A function started in the workers' pool and not yet waited for."""
+
+    workers: Workers
+    executor: Executor
+    future: Future
+
+    def result(self) -> Any:
+        """Its value; the process running it died → ``WorkerCrashed`` (and the pool is replaced)."""
+        try:
+            return self.future.result()
+        except BrokenProcessPool as exc:
+            raise self.workers._replace(self.executor, exc) from exc
+
+    def cancel(self) -> None:
+        self.future.cancel()
+
+
 class Workers:
     """Runs the functions above outside the event loop: a process pool, or a Dask cluster."""
 
@@ -357,23 +376,41 @@ class Workers:
         try:
             return await loop.run_in_executor(executor, partial(fn, *args, **kwargs))
         except BrokenProcessPool as exc:
-            with self._lock:
-                if self._executor is executor:  # the first to notice replaces it
-                    self._executor = None
-                    executor.shutdown(wait=False, cancel_futures=True)
-            raise WorkerCrashed(str(exc)) from exc
+            raise self._replace(executor, exc) from exc
+
+    @property
+    def width(self) -> int:
+        """How many checks run at once: the pool's processes (threads with ``jobs=0``); a Dask
+        cluster's size is not known before it is reached, so its width is a generous guess."""
+        if self.scheduler:
+            return 16
+        if self.jobs == 0:
+            return 4
+        return self.jobs or os.cpu_count() or 1
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Pending:
+        """Start ``fn(*args)`` in the pool; ``Pending.result()`` waits for it (from a thread that is
+        not the event loop: an upload, a round run). The caller may go on meanwhile."""
+        for attempt in range(2):
+            executor = self.start()
+            try:
+                return Pending(self, executor, executor.submit(fn, *args, **kwargs))
+            except BrokenProcessPool as exc:  # broken by an earlier task: replaced, then tried once more
+                crashed = self._replace(executor, exc)
+                if attempt:
+                    raise crashed from exc
+        raise AssertionError("unreachable")
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args)`` in the pool, waited for from a thread that is not the event loop (an upload, a round run)."""
-        executor = self.start()
-        try:
-            return executor.submit(fn, *args, **kwargs).result()
-        except BrokenProcessPool as exc:
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = None
-                    executor.shutdown(wait=False, cancel_futures=True)
-            raise WorkerCrashed(str(exc)) from exc
+        """``fn(*args)`` in the pool, waited for from a thread that is not the event loop."""
+        return self.submit(fn, *args, **kwargs).result()
+
+    def _replace(self, executor: Executor, exc: BaseException) -> WorkerCrashed:
+        with self._lock:
+            if self._executor is executor:  # the first to notice replaces it
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+        return WorkerCrashed(str(exc))
 
     def close(self) -> None:
         if self._executor is not None:

@@ -30,7 +30,6 @@ from .status import STATUS_CLASS
 from .storage import BlobStore
 
 TEMPLATES = Path(__file__).parent / "templates"
-UPLOAD_THREADS = 32  # uploads in progress at once; more wait their turn (first come, first served)
 
 
 def _local(dt: datetime | None) -> str:
@@ -65,6 +64,7 @@ class Portal:
         self.limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
+            auto_reload=False,  # the templates ship with the package: no file status checked per page
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
@@ -83,11 +83,20 @@ class Portal:
 
     @property
     def upload_threads(self) -> ThreadPoolExecutor:
-        """The threads uploads wait for their check in (not the pool that serves pages); made on
-        first use, again after ``close_uploads``."""
+        """The threads uploads are kept, checked and recorded in (not the pool that serves pages);
+        made on first use, again after ``close_uploads``.
+
+        Two per check the workers run at once: while one upload is being checked, the next is
+        being stored and recorded, so no worker waits. More uploads wait their turn, first come
+        first served. With many threads every upload in a burst would share the processor with
+        all the others and each would take longer; in turn, the first are done soonest and no
+        upload waits much longer than another (measured in docs/web.md, "The upload path").
+        """
         with self._uploads_lock:
             if self._uploads is None:
-                self._uploads = ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="xlproc-upload")
+                self._uploads = ThreadPoolExecutor(
+                    max_workers=2 * self.workers.width, thread_name_prefix="xlproc-upload"
+                )
             return self._uploads
 
     def close_uploads(self) -> None:

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from .. import jobs
 from ..account import Account
-from ..models import DEPARTMENT, Department, Submission
+from ..models import DEPARTMENT, Department, Round, Submission
 from ..portal import ANYONE, DOCX, XLSX, address, checked_form, download, portal, require
 from ..service import (
     audit,
@@ -122,17 +122,20 @@ async def upload(request: Request, round_id: int):
     data = await file.read()
     filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1]
 
-    def keep() -> tuple[int, str, str, bytes | None]:  # the file is kept before anything else happens
-        with p.db.session() as db:  # who may upload where, before a byte is written
+    def admit() -> tuple[Account, Round, str, bytes | None]:  # who may upload where, before a byte is written
+        with p.db.session() as db:
             user = require(db, request, DEPARTMENT)
             round_ = own_round(db, user, round_id)
             refused = refuse_reason(filename, data, p.settings.max_upload)
             previous = None if refused else previous_year_workbook(db, p.blobs, round_, user.department_id)
-        sha = p.blobs.put(data)  # on disk (fsync) outside the database session
+            return user, round_, refused, previous
+
+    def keep(user: Account, round_: Round, refused: str) -> int:  # the file on disk (fsync), then its row
+        sha = p.blobs.put(data)  # outside a database session
         with p.db.session() as db:  # user and round_ are plain rows, not tied to a session
             sub_id = record_upload(db, p.blobs, user, round_, user.department_id, filename, data, sha, refused)
             audit(db, user, "upload", f"submission:{sub_id}", f"{filename}（文件 SHA-256：{sha}）", address(request))
-            return sub_id, round_.pack, refused, previous
+        return sub_id
 
     def record(sub_id: int, checked: jobs.Checked) -> None:
         sha = p.blobs.put(checked.annotated, durable=False) if checked.annotated else ""  # can be made again
@@ -140,13 +143,27 @@ async def upload(request: Request, round_id: int):
             record_checked(db, sub_id, checked, sha)
 
     def handle() -> int:
-        sub_id, pack, refused, previous = keep()
+        user, round_, refused, previous = admit()
+        # the check starts in the worker pool while this thread keeps the file: a worker's
+        # crash cannot touch the kept file, and no result is recorded before the upload is
+        pending, crashed = None, False
         if not refused:
             try:
-                checked = p.workers.call(jobs.check_upload, data, filename, pack, previous, p.packs)
+                pending = p.workers.submit(jobs.check_upload, data, filename, round_.pack, previous, p.packs)
+            except jobs.WorkerCrashed:  # the pool had broken: it is replaced, this file is kept as failed
+                crashed = True
+        try:
+            sub_id = keep(user, round_, refused)
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
+        if pending is not None or crashed:
+            try:
+                checked = pending.result() if pending is not None else None
             except jobs.WorkerCrashed:
-                checked = jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}")
-            record(sub_id, checked)
+                checked = None
+            record(sub_id, checked or jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}"))
         return sub_id
 
     # keeping, checking (in the worker pool) and recording in one of the portal's upload threads:
