@@ -10,7 +10,7 @@ figures), and times
 
 - record size: bytes per record as pickled for the worker → parent traffic;
 - frames: ``build_frames`` + the checks across departments (``assemble``);
-- each export: xlsx (xlsxwriter, constant memory), csv folder, parquet folder;
+- each export: xlsx (`ooxml.tablebook`, rows deflated as they come), csv folder, parquet folder;
 - the naive baseline: re-reading each workbook with ``pandas.read_excel`` (every sheet),
   measured on ``--naive-sample`` workbooks and extrapolated to N (it would take hours).
 

@@ -80,3 +80,31 @@ def inflate_chunks(data: bytes, cap: int):
 def backend() -> str:
     """Which implementation is in use ("isal" or "zlib")."""
     return "isal" if _isal is not None else "zlib"
+
+
+class Deflater:
+    """Raw deflate of a stream given in pieces, with the CRC-32 and size a zip member needs.
+
+    Memory holds the compressed output only, so a part of any size is written in pieces.
+    """
+
+    def __init__(self, level: int = 1):
+        if _isal is not None:
+            self._d = _isal.compressobj(_isal_level(level), zlib.DEFLATED, -15)
+        else:
+            self._d = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self.crc = 0
+        self.size = 0
+        self._out: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.crc = crc32(data, self.crc)
+        self.size += len(data)
+        out = self._d.compress(data)
+        if out:
+            self._out.append(out)
+
+    def finish(self) -> bytes:
+        """The whole compressed stream (call once, after the last ``write``)."""
+        self._out.append(self._d.flush())
+        return b"".join(self._out)
