@@ -33,7 +33,7 @@ def _cells(data: bytes, sheet: str = "数据") -> list[list]:
 
 def test_values_read_back_as_written_text_stays_text() -> None:
     rows = [
-        ["=HYPERLINK(\"http://x\",\"局\")", Decimal("627.60"), date(2024, 3, 1), "  前后有空格 "],
+        ['=HYPERLINK("http://x","局")', Decimal("627.60"), date(2024, 3, 1), "  前后有空格 "],
         ["a<b>&c", 12, datetime(2024, 3, 1, 12, 30), True],
         ["控制\x01字符 _x0041_ 原样", -0.5, None, False],
         [None, float("nan"), pd.NaT, pd.NA],
@@ -68,7 +68,16 @@ def test_a_sheet_larger_than_one_piece_is_deflated_in_pieces(monkeypatch) -> Non
 def test_print_setup_freeze_and_filter() -> None:
     book = TableBook(title="t", author="a")
     wide = [f"列{i}" for i in range(40)]
-    book.add_sheet("宽's 表", wide, [[1] * 40], row_count=1, widths=[10] * 40, freeze_columns=2, key_columns=2, print_title="全区数据：宽")
+    book.add_sheet(
+        "宽's 表",
+        wide,
+        [[1] * 40],
+        row_count=1,
+        widths=[10] * 40,
+        freeze_columns=2,
+        key_columns=2,
+        print_title="全区数据：宽",
+    )
     book.add_sheet("窄", ["a", "b"], [["x", 1]], row_count=1, widths=[8, 8], freeze_columns=1)
     wb = openpyxl.load_workbook(io.BytesIO(book.to_bytes(CREATED)))
     w, n = wb["宽's 表"], wb["窄"]
@@ -98,7 +107,9 @@ def test_column_width_as_excel_stores_it() -> None:
 
 def test_package_projection(golden) -> None:
     """The parts of a small book, as text (the sheets' XML included): a change shows in review."""
-    data = _book([["示例区司法局", Decimal("1.5"), date(2024, 1, 2), "说明"]], widths=[10, 12, 12, 20], freeze_columns=1)
+    data = _book(
+        [["示例区司法局", Decimal("1.5"), date(2024, 1, 2), "说明"]], widths=[10, 12, 12, 20], freeze_columns=1
+    )
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert z.testzip() is None
         parts = {name: z.read(name).decode() for name in z.namelist()}
