@@ -214,3 +214,68 @@ def test_abort_returns_when_a_worker_is_stopped_half_way_through_sending_its_res
     stopper.start()
     stopper.join(30)
     assert not stopper.is_alive(), "abort hung waiting for a half-sent result"
+
+
+_SAMPLED_SERVER = """
+import json, sys
+from xlproc.batch.executors import LocalPoolExecutor, WorkerConfig
+
+def prepared():
+    from xlproc.report import options
+    return sorted({spec.version for spec, _wording in options._WORDINGS.values()})
+
+if __name__ == "__main__":
+    executor = LocalPoolExecutor(WorkerConfig(sys.argv[1]), 1)
+    executor.start(sys.argv[2:])
+    print(json.dumps(executor._start().submit(prepared).result(timeout=120)))
+    executor.close()
+"""
+
+
+@pytest.mark.parametrize(
+    ("inbox", "editions"),
+    [
+        ("2023", ["2023.1"]),  # last year's edition only: the newest one is not prepared
+        ("mixed", ["2023.1", "2024.1"]),
+        ("unreadable", ["2024.1"]),  # nothing recognised: the default edition, as before
+    ],
+)
+def test_the_fork_server_prepares_the_editions_of_the_inbox(tmp_path: Path, inbox: str, editions: list[str]) -> None:
+    """A batch's fork server prepares the editions a sample of the inbox holds
+    (xlproc.pipeline.sample), in a fresh process so that its own fork server starts."""
+    import multiprocessing
+    import subprocess
+    import sys
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform")
+    samples = Path(__file__).resolve().parent.parent / "samples" / "inbox"
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"not a workbook")
+    files = {
+        "2023": sorted(samples.glob("*.xlsx")),
+        "mixed": [*sorted(samples.glob("*.xlsx"))[:3], *sorted((samples / "2024").glob("*.xlsx"))],
+        "unreadable": [bad],
+    }[inbox]
+    script = tmp_path / "server.py"
+    script.write_text(_SAMPLED_SERVER, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "XLPROC_DEFAULT_PACK": "zpb-2024"},  # the newest edition is the default, as installed
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == editions
+
+
+def test_an_inbox_sample_is_spread_over_the_inbox() -> None:
+    from xlproc.pipeline.sample import SAMPLE_SIZE, sample_inbox
+
+    paths = [f"f{i:03d}.xlsx" for i in range(100)]
+    picked = sample_inbox(paths).split(os.pathsep)
+    assert len(picked) == SAMPLE_SIZE and picked[0] == "f000.xlsx" and picked[-1] == "f099.xlsx"
+    assert len(set(picked)) == SAMPLE_SIZE
+    assert sample_inbox(paths[:3]).split(os.pathsep) == paths[:3] and sample_inbox([]) == ""

@@ -378,7 +378,7 @@ def _process(
             stats[src.name] = input_stat(src.path)  # before any worker reads it: what the manifest records
             todo.append(WorkerTask(str(src.path), src.name, src.stem, known))
         if todo:
-            executor.start()  # workers start (or the fork server warms up) while the parent goes on
+            executor.start([t.path for t in todo])  # workers start (or the fork server warms up) meanwhile
         if todo and options.summary:
             # What the end of the batch needs (pandas, xlsxwriter), imported while the workers
             # warm up rather than after the last file, when nothing else would run beside it.

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -39,6 +40,8 @@ WORKER_CRASHED = "处理该文件时工作进程异常退出（可能是文件�
 WORKER_MEMORY_MB = 1024  # address space of a worker (RLIMIT_AS); XLPROC_WORKER_MEMORY_MB overrides
 FILE_TIMEOUT_S = 120.0  # wall clock per file in a worker; XLPROC_FILE_TIMEOUT overrides
 DASK_CONNECT_TIMEOUT_S = 5
+
+_ENVIRON_LOCK = threading.Lock()  # os.environ changed around the fork server's start
 
 
 def file_timeout() -> float:
@@ -235,8 +238,6 @@ def die_with_parent() -> None:
         if parent is not None and parent.pid != expected:
             # Started by the pool's fork server, which outlives the main process as long as
             # any worker does: watch the main process itself and go with it.
-            import threading
-
             threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="xlproc-watch").start()
 
 
@@ -279,7 +280,7 @@ class InProcessExecutor:
     def __init__(self, config: WorkerConfig):
         self.config = config
 
-    def start(self) -> None:
+    def start(self, sample: list[str] | None = None) -> None:
         pass
 
     def set_config(self, config: WorkerConfig) -> None:
@@ -325,15 +326,26 @@ class LocalPoolExecutor:
         self._kill()
         self._pool = None
 
-    def start(self) -> None:
+    def start(self, sample: list[str] | None = None) -> None:
         """Get workers going while the parent prepares: the fork server starts warming up
         (workers fork from it in milliseconds once it is ready), or, spawning, every
-        worker is started now and builds its pipeline."""
+        worker is started now and builds its pipeline.
+
+        ``sample``: the inbox's files; the fork server prepares the editions of a few of
+        them (``pipeline.sample``, ``pipeline.warm``). A fork server already running keeps what it prepared.
+        """
         ctx = worker_context()
         if ctx.get_start_method() == "forkserver":
             from multiprocessing import forkserver
 
-            forkserver.ensure_running()  # returns at once; the server warms up on its own
+            from ..pipeline.sample import SAMPLE_ENV, sample_inbox
+
+            with _ENVIRON_LOCK:  # the server is started with this process's environment
+                os.environ[SAMPLE_ENV] = sample_inbox(sample or [])
+                try:
+                    forkserver.ensure_running()  # returns at once; the server warms up on its own
+                finally:
+                    del os.environ[SAMPLE_ENV]
             return
         pool = self._start()
         for _ in range(self.jobs):
@@ -470,7 +482,7 @@ class DaskExecutor:
             ) from None
         self._futures: list[Any] = []
 
-    def start(self) -> None:
+    def start(self, sample: list[str] | None = None) -> None:
         pass
 
     def validate(self, options: PipelineOptions) -> None:

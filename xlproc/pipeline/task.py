@@ -25,7 +25,7 @@ from typing import Any
 from .. import __version__
 from ..errors import XlprocError
 from ..form.ops import op_value
-from ..form.packs import FormPack, SummaryFigure, default_pack, installed_packs, load_pack
+from ..form.packs import FormPack, SummaryFigure, default_pack, find_pack, installed_packs, load_pack
 from ..io.atomic import write_bytes
 from ..io.names import inside, safe_component
 from ..rules.catalogue import Catalogue
@@ -52,6 +52,20 @@ class PipelineOptions:
     report_findings: bool = False  # add the 审核情况 appendix to the report (off: the published version)
 
 
+_EXPECTED: frozenset[tuple[str, str]] = frozenset()
+
+
+def expect_editions(editions: set[tuple[str, str]] | frozenset[tuple[str, str]]) -> None:
+    """Tell this process which editions (form id, version) its files are of.
+
+    A batch's fork server samples the inbox (``pipeline.warm``) and says so before its
+    workers are forked: a pipeline built afterwards prepares those editions up front
+    instead of the default one, which an inbox of last year's edition never uses.
+    """
+    global _EXPECTED
+    _EXPECTED = frozenset(editions)
+
+
 @dataclass
 class Pipeline:
     """Everything a worker prepares once: the packs, their catalogues and renderers."""
@@ -62,17 +76,21 @@ class Pipeline:
 
     @classmethod
     def build(cls, options: PipelineOptions | None = None) -> Pipeline:
-        """Load the packs; compile the rules and parse the report template of the default edition.
+        """Load the packs; compile the rules and parse the report template of the editions
+        to expect: every ``--pack`` given, the editions the process was told of
+        (``expect_editions``), or else the default edition.
 
         A malformed pack, rule file or template is refused here, before any workbook.
         """
         options = options or PipelineOptions()
         packs = tuple(load_pack(p) for p in options.packs)
         pipeline = cls(options, packs, pipeline_fingerprint(options))
-        first = packs[0] if packs else default_pack()
         if options.rules_path:
             validate_rules(options.rules_path, packs)
-        pipeline.prepare(first, rules=not options.rules_path)
+        expected = [pack for e in sorted(_EXPECTED) if (pack := find_pack(*e, packs)) is not None]
+        targets = {p.id: p for p in (*packs, *expected)} or {"": packs[0] if packs else default_pack()}
+        for pack in targets.values():
+            pipeline.prepare(pack, rules=not options.rules_path)
         return pipeline
 
     def prepare(self, pack: FormPack, rules: bool = True) -> None:

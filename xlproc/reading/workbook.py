@@ -109,6 +109,23 @@ class _Sheets:
         return out + [None] * (width - len(out))
 
 
+def _open_sheets(pkg: Package, parts: Parts) -> _Sheets:
+    try:
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(grid_source(pkg)))
+        return _Sheets(book, pkg, {}, parts)
+    except Exception:  # calamine's own errors: a bad character reference in the shared strings …
+        sheets = _Sheets(None, pkg, {}, parts)
+        sheets.use_readable_copy()  # raises WorkbookError when the copy is unreadable too
+        return sheets
+
+
+def read_edition(path: Path, data: bytes | None = None) -> tuple[str, str]:
+    """The form id and version a workbook names, read as ``read_workbook`` reads them
+    (through the package guard); WorkbookError when it cannot be read."""
+    pkg = open_package(Path(path), data)
+    return _edition(pkg, _open_sheets(pkg, Parts(pkg)), "自评表")
+
+
 def _edition(pkg: Package, sheets: _Sheets, title: str) -> tuple[str, str]:
     """The form id and version the workbook names in its hidden ``_form`` sheet."""
     if META_SHEET not in pkg.sheets:
@@ -344,12 +361,7 @@ def read_workbook(
     """
     pkg = open_package(Path(path), data)
     parts = Parts(pkg)
-    try:
-        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(grid_source(pkg)))
-        sheets = _Sheets(book, pkg, {}, parts)
-    except Exception:  # calamine's own errors: a bad character reference in the shared strings …
-        sheets = _Sheets(None, pkg, {}, parts)
-        sheets.use_readable_copy()  # raises WorkbookError when the copy is unreadable too
+    sheets = _open_sheets(pkg, parts)
     if spec is None:
         spec = _choose_spec(pkg, sheets, packs)
     form_id, version = _check_form(pkg, sheets, spec)
