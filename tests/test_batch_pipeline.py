@@ -289,3 +289,32 @@ def test_broken_template_stops_the_batch_before_any_file(tmp_path: Path, jobs: i
         process_folder(inbox, tmp_path / "out", options)
     assert not list((tmp_path / "out").glob("*/*.xlsx"))
     assert not (tmp_path / "out" / "汇总.xlsx").exists()
+
+
+def test_outputs_never_go_through_a_link_out_of_the_outbox(tmp_path: Path) -> None:
+    """A department folder in the outbox that is a symlink to elsewhere fails the file; a
+    file that is a symlink is replaced by the output, never written through."""
+    from xlproc.pipeline import cached_pipeline, process_file
+    from xlproc.pipeline.task import output_paths
+
+    src = sorted((ROOT / "samples" / "inbox").glob("02_*.xlsx"))[0]
+    pipeline = cached_pipeline(PipelineOptions(report=False))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outbox = tmp_path / "out"
+    outbox.mkdir()
+    first = process_file(src, outbox, pipeline)
+    assert first.ok
+    folder = output_paths(outbox, first.department, src.stem)["findings"].parent
+    shutil.rmtree(folder)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    linked = process_file(src, outbox, pipeline)
+    assert not linked.ok and list(elsewhere.iterdir()) == []
+    folder.unlink()
+    folder.mkdir()
+    victim = elsewhere / "victim.json"
+    victim.write_text("keep", encoding="utf-8")
+    findings = output_paths(outbox, first.department, src.stem)["findings"]
+    findings.symlink_to(victim)
+    assert process_file(src, outbox, pipeline).ok
+    assert victim.read_text(encoding="utf-8") == "keep" and not findings.is_symlink()

@@ -9,6 +9,7 @@ case do not make two departments).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -50,10 +51,18 @@ def name_key(name: str) -> str:
     return "".join(_clean(name).split()).casefold()
 
 
+@functools.lru_cache(maxsize=32)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
+
+
 def inside(root: Path, path: Path) -> Path:
-    """``path`` if it resolves inside ``root``; raises ``ValueError`` otherwise."""
+    """``path`` if it resolves inside ``root``; raises ``ValueError`` otherwise.
+
+    ``root`` (an outbox, locked for the batch) is resolved once per process; ``path`` each time.
+    """
     resolved = Path(path).resolve()
-    base = Path(root).resolve()
+    base = _resolved(str(root))
     if resolved != base and base not in resolved.parents:
         raise ValueError(f"{path} is outside {root}")
     return path

@@ -208,9 +208,9 @@ def safe_folder_name(name: str) -> str:
 
 def output_paths(outbox: Path, department: str, stem: str) -> dict[str, Path]:
     """Where a source's outputs go: OUTBOX/<部门名称>/<stem>_审核.xlsx etc. (never outside OUTBOX)."""
-    folder = Path(outbox) / safe_folder_name(department)
+    folder = inside(outbox, Path(outbox) / safe_folder_name(department))  # a symlinked folder cannot lead out
     stem = safe_component(stem, "工作簿")
-    return {kind: inside(outbox, folder / f"{stem}{suffix}") for kind, suffix in OUTPUT_SUFFIXES.items()}
+    return {kind: folder / f"{stem}{suffix}" for kind, suffix in OUTPUT_SUFFIXES.items()}
 
 
 def _q(value: Any, decimals: int) -> str | None:
@@ -343,7 +343,10 @@ def process_file(
         for kind, extra, enabled in wanted:
             if enabled:
                 artifact = WRITERS[kind].write(outcome, safe_stem, **extra)
-                written[kind] = write_bytes(inside(outbox, folder / artifact.name), artifact.data)
+                if Path(artifact.name).name != artifact.name:  # one file name in the checked folder
+                    raise ValueError(f"artifact name {artifact.name!r} is not a file name")
+                # an existing file there is replaced, never written through (a symlink stays a link)
+                written[kind] = write_bytes(folder / artifact.name, artifact.data)
         rel = {k: _relative(p, Path(outbox)) for k, p in written.items()}
         prev = outcome.previous
         pid, rss = process_stats()
