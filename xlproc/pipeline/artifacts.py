@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..form.memo import memo
 from .check import CheckOutcome
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,20 +108,17 @@ FINDINGS = ArtifactWriter("findings", "_审核结果.json", JSON, "审核结果"
 WRITERS: dict[str, ArtifactWriter] = {w.kind: w for w in (ANNOTATED, REPORT, FINDINGS)}
 OUTPUT_SUFFIXES = {kind: w.suffix for kind, w in WRITERS.items()}
 
-_RENDERERS: dict[tuple[int, str], Any] = {}
-
 
 def report_renderer(pack: Any, template: Path | str | None = None) -> Any:
-    """The report renderer of a pack (its report.docx and report.yaml), built once per process."""
-    key = (id(pack), str(template or ""))
-    hit = _RENDERERS.get(key)
-    if hit is None or hit[0] is not pack:
+    """The report renderer of a pack (its report.docx and report.yaml), built once per pack and template."""
+
+    def build() -> Any:
         from ..report import ReportRenderer
         from ..report.options import load_report_options
 
-        renderer = ReportRenderer(
+        return ReportRenderer(
             template=Path(template) if template else pack.report_template,
             options=load_report_options(pack.report_yaml),
         )
-        hit = _RENDERERS[key] = (pack, renderer)
-    return hit[1]
+
+    return memo(pack, ("report_renderer", str(template or "")), build)

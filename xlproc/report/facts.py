@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
+from ..form.memo import memo
 from ..form.spec import Block, FormSpec
 from ..results import CheckReport
 from ..submission import Submission
@@ -214,16 +215,9 @@ def _refs(node: Any, spec: FormSpec) -> list[str]:
     return found
 
 
-_REFS: dict[tuple[int, int], tuple[FormSpec, list[str]]] = {}
-
-
-def _compute_refs(compute: dict[str, Any], spec: FormSpec) -> list[str]:
-    """``_refs`` of a compute definition, once per process and spec (they never change)."""
-    key = (id(spec), id(compute))
-    hit = _REFS.get(key)
-    if hit is None or hit[0] is not spec:
-        hit = _REFS[key] = (spec, _refs(compute, spec))
-    return hit[1]
+def _compute_refs(fid: str, compute: dict[str, Any], spec: FormSpec) -> list[str]:
+    """``_refs`` of field ``fid``'s compute definition, once per spec (they never change)."""
+    return memo(spec, ("compute_refs", fid), lambda: _refs(compute, spec))
 
 
 class FactBook:
@@ -253,7 +247,7 @@ class FactBook:
         if fv is not None and fv.problem:
             state = "unreadable"
         elif fs.compute is not None:
-            state = self._computed_state(fs.compute, seen | {fid})
+            state = self._computed_state(fid, fs.compute, seen | {fid})
         elif value is None or (isinstance(value, str) and not value.strip()):
             state = "blank"
         else:
@@ -264,8 +258,8 @@ class FactBook:
         self.fields[fid] = fact
         return fact
 
-    def _computed_state(self, compute: dict[str, Any], seen: set[str]) -> str:
-        refs = _compute_refs(compute, self.spec)
+    def _computed_state(self, fid: str, compute: dict[str, Any], seen: set[str]) -> str:
+        refs = _compute_refs(fid, compute, self.spec)
         if not refs and any(k in compute for k in ("rubric_total", "rubric_pct")):
             refs = list(self._score_fields)
         states = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..form.memo import memo
 from ..form.spec import FormSpec, SpecError, templates_dir
 from ..form.yamlfile import read_yaml
 
@@ -53,18 +54,11 @@ class ReportOptions:
         return self.wording_path
 
     def wording(self, spec: FormSpec) -> Any:
-        """The wording file checked against ``spec`` (loaded once per process, form and file)."""
+        """The wording file checked against ``spec`` (loaded once per spec and file)."""
         from .wording import load_wording
 
         path = self.wording_for(spec)
-        key = (str(path), id(spec))
-        hit = _WORDINGS.get(key)
-        if hit is None or hit[0] is not spec:
-            hit = _WORDINGS[key] = (spec, load_wording(path, spec))
-        return hit[1]
-
-
-_WORDINGS: dict[tuple[str, int], tuple[FormSpec, Any]] = {}
+        return memo(spec, ("wording", str(path)), lambda: load_wording(path, spec))
 
 
 _BOOL_KEYS = ("charts",)

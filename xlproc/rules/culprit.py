@@ -29,6 +29,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
+from ..form.memo import memo
 from ..results import CellRef, Finding
 from .context import Context
 from .expr import Missing, Skip
@@ -151,30 +152,28 @@ def _ref(ctx: Context, cell: Cell) -> tuple[CellRef, str]:
     return CellRef(fv.sheet, fv.cell), fv.label
 
 
-_LAYOUT: dict[int, tuple[Any, dict[str, list[str]]]] = {}
-
-
 def _neighbours(ctx: Context) -> dict[Cell, list[Cell]]:
     """Numeric input fields next to each other on a sheet (same row or column, one apart).
 
     Worked out once per form from the first workbook's cells; each use re-checks the
     pair is still adjacent in this workbook (rows may have been inserted between).
     """
-    hit = _LAYOUT.get(id(ctx.spec))
-    if hit is None or hit[0] is not ctx.spec:
-        pos: dict[tuple[str, int, int], str] = {}
-        for fid, f in ctx.spec.fields.items():
-            fv = ctx.fields.get(fid)
-            if f.is_input and f.is_numeric and fv is not None:
-                col, row = _split(fv.cell)
-                if row:
-                    pos[(fv.sheet, col, row)] = fid
-        near: dict[str, list[str]] = {}
-        for (sheet, col, row), fid in pos.items():
-            around = [pos.get((sheet, col + dc, row + dr)) for dc, dr in ((1, 0), (-1, 0), (0, 1), (0, -1))]
-            near[fid] = [n for n in around if n]
-        hit = _LAYOUT[id(ctx.spec)] = (ctx.spec, near)
-    return hit[1]
+    return memo(ctx.spec, "neighbours", lambda: _layout(ctx))
+
+
+def _layout(ctx: Context) -> dict[Cell, list[Cell]]:
+    pos: dict[tuple[str, int, int], str] = {}
+    for fid, f in ctx.spec.fields.items():
+        fv = ctx.fields.get(fid)
+        if f.is_input and f.is_numeric and fv is not None:
+            col, row = _split(fv.cell)
+            if row:
+                pos[(fv.sheet, col, row)] = fid
+    near: dict[str, list[str]] = {}
+    for (sheet, col, row), fid in pos.items():
+        around = [pos.get((sheet, col + dc, row + dr)) for dc, dr in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+        near[fid] = [n for n in around if n]
+    return near
 
 
 def _adjacent(ctx: Context, a: str, b: str) -> bool:

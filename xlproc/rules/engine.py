@@ -8,6 +8,7 @@ and reused for every workbook; ``default_catalogue`` caches the packaged one per
 from __future__ import annotations
 
 from ..form.feeds import feeding_cells
+from ..form.memo import memo
 from ..form.spec import FormSpec
 from ..results import CellRef, CheckReport, ComputedCell, Finding
 from ..submission import FORMULA_KEPT, Submission
@@ -15,16 +16,10 @@ from .catalogue import Catalogue, load_catalogue
 from .context import Context
 from .culprit import locate_culprits
 
-_DEFAULT: dict[int, tuple[FormSpec, Catalogue]] = {}
-
 
 def default_catalogue(spec: FormSpec) -> Catalogue:
-    """The packaged catalogue compiled for ``spec``, loaded once per process."""
-    hit = _DEFAULT.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        hit = (spec, load_catalogue(spec=spec))
-        _DEFAULT[id(spec)] = hit
-    return hit[1]
+    """The packaged catalogue compiled for ``spec``, once per spec."""
+    return memo(spec, "default_catalogue", lambda: load_catalogue(spec=spec))
 
 
 def run_checks(sub: Submission, catalogue: Catalogue | None = None, previous: Submission | None = None) -> CheckReport:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..form.memo import memo
 from ..form.spec import FormSpec
 from ..form.yamlfile import read_yaml
 
@@ -71,16 +72,9 @@ class Relations:
     fresh: list[Fresh] = field(default_factory=list)
 
 
-_CACHE: dict[int, tuple[FormSpec, Relations]] = {}
-
-
 def relations_of(spec: FormSpec) -> Relations:
-    """The declared relations of ``spec`` (empty when its form.yaml declares none)."""
-    hit = _CACHE.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        hit = (spec, _load(spec))
-        _CACHE[id(spec)] = hit
-    return hit[1]
+    """The declared relations of ``spec`` (empty when its form.yaml declares none), once per spec."""
+    return memo(spec, "relations", lambda: _load(spec))
 
 
 def _load(spec: FormSpec) -> Relations:
