@@ -123,3 +123,44 @@ def test_libreoffice_resave_keeps_every_value(lo_resave, tmp_path) -> None:
     src.write_bytes(_book(rows, number_formats=[None, "#,##0.00", None, None]))
     again = lo_resave(src)
     assert _cells(again.read_bytes()) == _cells(src.read_bytes())
+
+
+def test_sheet_names_made_valid_and_unique() -> None:
+    from xlproc.ooxml.tablebook import sheet_name, valid_sheet_name
+
+    taken = {"字段"}
+    long = "表格·" + "很长的表格名称" * 6
+    first, second = sheet_name(long, taken), sheet_name(long, taken)
+    assert first != second and len(first) == len(second) == 31 and second.endswith("（2）")
+    assert sheet_name("收入/支出:[明细]", taken) == "收入_支出__明细_" and sheet_name("字段", taken) == "字段（2）"
+    assert all(valid_sheet_name(n) for n in (first, second)) and not valid_sheet_name("a/b")
+    book = TableBook()
+    book.add_sheet(first, ["a"], [[1]], row_count=1)
+    with pytest.raises(ValueError, match="already taken"):
+        book.add_sheet(first.upper(), ["a"], [[1]], row_count=1)
+    with pytest.raises(ValueError, match="not allowed"):
+        book.add_sheet("a/b", ["a"], [[1]], row_count=1)
+    with pytest.raises(ValueError, match="cells for"):
+        book.add_sheet("c", ["a"], [[1, 2]], row_count=1)
+
+
+def test_dataset_sheet_names_from_a_pack_with_awkward_table_labels(tmp_path) -> None:
+    """Two tables whose labels share their first 31 characters and hold a slash still make
+    a workbook: each sheet gets its own valid name."""
+    from dataclasses import replace
+
+    import xlproc
+    from xlproc.dataset.export import write_dataset
+
+    samples = sorted((__import__("pathlib").Path(__file__).parent.parent / "samples" / "inbox").glob("*.xlsx"))
+    ds = xlproc.dataset(samples[:2])
+    tables = dict(ds.spec.tables)
+    first, second = list(tables)[:2]
+    label = "项目/资金" + "很长的说明文字" * 6
+    tables[first] = replace(tables[first], label=label)
+    tables[second] = replace(tables[second], label=label)
+    object.__setattr__(ds, "spec", replace(ds.spec, tables=tables))
+    names = ds.sheet_names()
+    assert names[first] != names[second] and "/" not in names[first] and len(names[second]) <= 31
+    wb = openpyxl.load_workbook(write_dataset(ds, tmp_path / "全区数据.xlsx"))
+    assert names[first] in wb.sheetnames and names[second] in wb.sheetnames

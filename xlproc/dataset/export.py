@@ -111,7 +111,7 @@ def write_xlsx(ds: Dataset, path: Path) -> None:
         ]
         formats = [_NUM_FORMATS.get(d) if (d := decimals.get(col)) is not None else None for col in columns]
         coded = {columns.index("severity"): SEVERITY_LABELS} if "severity" in columns and name != "fields" else {}
-        sheet = names.get(name, name)[:31]
+        sheet = names.get(name, name)
         book.add_sheet(
             sheet,
             heads,

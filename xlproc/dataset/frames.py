@@ -121,9 +121,12 @@ class Dataset:
 
     def sheet_names(self) -> dict[str, str]:
         """Frame name → Chinese sheet name for the xlsx export."""
+        from ..ooxml.tablebook import sheet_name
+
         names = {"fields": "字段", "findings": "审核问题", "problems": "无法读取的单元格", "meta": "文件"}
-        for tid, spec in self.spec.tables.items():
-            names[tid] = f"表格·{spec.label}"[:31]
+        taken = {n.casefold() for n in names.values()}
+        for tid, spec in self.spec.tables.items():  # a pack's label may hold / or : and be long
+            names[tid] = sheet_name(f"表格·{spec.label}", taken)
         return names
 
     def labels(self, name: str) -> dict[str, str]:

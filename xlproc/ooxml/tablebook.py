@@ -71,6 +71,25 @@ def column_width(chars: float) -> float:
     return int(pixels / 7 * 256) / 256
 
 
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def valid_sheet_name(name: str) -> bool:
+    r"""A name Excel accepts for a sheet: 1–31 characters, none of ``[]:*?/\``, no ``'`` at either end."""
+    return 0 < len(name) <= 31 and not _BAD_SHEET_CHARS.search(name) and name[0] != "'" and name[-1] != "'"
+
+
+def sheet_name(text: str, taken: set[str]) -> str:
+    """``text`` made a valid sheet name not in ``taken`` (compared as Excel does, ignoring case)."""
+    base = _BAD_SHEET_CHARS.sub("_", text).strip("'")[:31] or "Sheet"
+    name, n = base, 2
+    while name.casefold() in taken:
+        suffix = f"（{n}）"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.casefold())
+    return name
+
+
 def _quoted(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
@@ -129,6 +148,8 @@ class TableBook:
         beside the frozen header row; ``key_columns``: columns repeated on every page when the
         sheet is too wide to print on one; ``print_title``: the page header.
         """
+        if not valid_sheet_name(name) or name.casefold() in {s.name.casefold() for s in self._sheets}:
+            raise ValueError(f"sheet name {name!r} is not allowed or already taken")
         ncols = len(labels)
         if not 0 < ncols <= MAX_COL or row_count + 1 > MAX_ROW:
             raise ValueError(f"sheet {name!r}: {ncols} columns, {row_count} rows do not fit a worksheet")
@@ -159,59 +180,12 @@ class TableBook:
             parts.append(f'<c r="{letters[c]}1" s="{_HEADER}" t="s"><v>{self._string(str(label))}</v></c>')
         parts.append("</row>")
 
-        strings = self._strings
-        coded = value_labels or {}
-        yes, no = self.bool_labels
         size = 0
         written = 0
         for written, row in enumerate(rows, start=1):
-            rs = str(written + 1)
-            cells = [f'<row r="{rs}">']
-            for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if c in coded:
-                    v = coded[c].get(v, v)
-                t = type(v)
-                if t is str:
-                    if not v:
-                        continue
-                    if len(v) > MAX_CELL_TEXT:
-                        v = v[:MAX_CELL_TEXT]
-                    idx = strings.get(v)
-                    if idx is None:
-                        idx = strings[v] = len(strings)
-                    cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{idx}</v></c>')
-                    continue
-                if t is bool:
-                    idx = self._string(yes if v else no)
-                    cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{idx}</v></c>')
-                    continue
-                if t is float or t is int or t is Decimal or isinstance(v, (int, float, Decimal)):
-                    f = float(v)
-                    if not math.isfinite(f):
-                        if f != f:  # NaN: pandas' missing value
-                            continue
-                        v = str(v)  # ±infinity: no number a spreadsheet holds; shown as text
-                        cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{self._string(v)}</v></c>')
-                        continue
-                    cells.append(f'<c r="{letters[c]}{rs}" s="{styles[c]}"><v>{f:.16G}</v></c>')
-                    continue
-                if isinstance(v, date):
-                    if v != v:  # NaT
-                        continue
-                    cells.append(f'<c r="{letters[c]}{rs}" s="{date_style}"><v>{_serial(v):.16G}</v></c>')
-                    continue
-                try:
-                    if v != v:  # pandas' NA and other missing markers
-                        continue
-                except TypeError:
-                    continue
-                text = str(v)[:MAX_CELL_TEXT]
-                if text:
-                    cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{self._string(text)}</v></c>')
-            cells.append("</row>")
-            chunk = "".join(cells)
+            if len(row) > ncols:
+                raise ValueError(f"sheet {name!r}, row {written}: {len(row)} cells for {ncols} columns")
+            chunk = self._row_xml(str(written + 1), row, letters, styles, date_style, value_labels or {})
             parts.append(chunk)
             size += len(chunk)
             if size > FLUSH_AT:
@@ -237,6 +211,60 @@ class TableBook:
         out.write("".join(parts).encode())
         payload = out.finish()
         self._sheets.append(_Sheet(name, Packed(8, out.crc, out.size, payload), ncols, last_row, plan.repeat_columns))
+
+    def _row_xml(
+        self,
+        rs: str,
+        row: Sequence[Any],
+        letters: list[str],
+        styles: list[int],
+        date_style: int,
+        coded: dict[int, dict[Any, str]],
+    ) -> str:
+        """One ``<row>``: text as shared strings, numbers in their column's style, dates as serials."""
+        strings = self._strings
+        cells = [f'<row r="{rs}">']
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            if c in coded:
+                v = coded[c].get(v, v)
+            t = type(v)
+            if t is str:
+                if not v:
+                    continue
+                if len(v) > MAX_CELL_TEXT:
+                    v = v[:MAX_CELL_TEXT]
+                idx = strings.get(v)
+                if idx is None:
+                    idx = strings[v] = len(strings)
+                cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{idx}</v></c>')
+                continue
+            if t is bool:
+                idx = self._string(self.bool_labels[0] if v else self.bool_labels[1])
+                cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{idx}</v></c>')
+                continue
+            if t is float or t is int or t is Decimal or isinstance(v, (int, float, Decimal)):
+                f = float(v)
+                if math.isfinite(f):
+                    cells.append(f'<c r="{letters[c]}{rs}" s="{styles[c]}"><v>{f:.16G}</v></c>')
+                elif f == f:  # ±infinity: no number a spreadsheet holds; shown as text (NaN: missing)
+                    cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{self._string(str(v))}</v></c>')
+                continue
+            if isinstance(v, date):
+                if v == v:  # not NaT
+                    cells.append(f'<c r="{letters[c]}{rs}" s="{date_style}"><v>{_serial(v):.16G}</v></c>')
+                continue
+            try:
+                if v != v:  # pandas' NA and other missing markers
+                    continue
+            except TypeError:
+                continue
+            text = str(v)[:MAX_CELL_TEXT]
+            if text:
+                cells.append(f'<c r="{letters[c]}{rs}" s="{_TEXT}" t="s"><v>{self._string(text)}</v></c>')
+        cells.append("</row>")
+        return "".join(cells)
 
     def _string(self, s: str) -> int:
         idx = self._strings.get(s)
