@@ -8,9 +8,10 @@ server (``pipeline.warm``) reads their editions and prepares those. Kept apart f
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 
-SAMPLE_ENV = "XLPROC_WARM_SAMPLE"  # workbooks of the batch's inbox, os.pathsep-separated
+SAMPLE_ENV = "XLPROC_WARM_SAMPLE"  # workbooks of the batch's inbox, a JSON list of paths
 SAMPLE_SIZE = 8
 
 
@@ -22,7 +23,7 @@ def sample_inbox(paths: list[str]) -> str:
     else:
         step = (len(paths) - 1) / (SAMPLE_SIZE - 1)
         picked = [paths[round(i * step)] for i in range(SAMPLE_SIZE)]
-    return os.pathsep.join(picked)
+    return json.dumps(picked) if picked else ""
 
 
 def sampled_editions() -> set[tuple[str, str]] | None:
@@ -35,7 +36,11 @@ def sampled_editions() -> set[tuple[str, str]] | None:
     from ..reading.workbook import read_edition
 
     editions = set()
-    for path in sample.split(os.pathsep):
+    try:
+        paths = [str(p) for p in json.loads(sample)]
+    except (ValueError, TypeError):
+        return set()
+    for path in paths:
         with contextlib.suppress(Exception):  # through the package guard; a bad file is the worker's to report
             editions.add(read_edition(Path(path)))
     return editions
