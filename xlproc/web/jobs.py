@@ -390,16 +390,20 @@ class Workers:
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Pending:
         """Start ``fn(*args)`` in the pool; ``Pending.result()`` waits for it (from a thread that is
-        not the event loop: an upload, a round run). The caller may go on meanwhile."""
-        for attempt in range(2):
+        not the event loop: an upload, a round run). The caller may go on meanwhile.
+
+        A pool broken by an earlier task is replaced and the task sent once more; if that pool
+        is broken too, ``result()`` raises ``WorkerCrashed``, as for a worker dying on the task.
+        """
+        for _attempt in range(2):
             executor = self.start()
             try:
                 return Pending(self, executor, executor.submit(fn, *args, **kwargs))
-            except BrokenProcessPool as exc:  # broken by an earlier task: replaced, then tried once more
+            except BrokenProcessPool as exc:
                 crashed = self._replace(executor, exc)
-                if attempt:
-                    raise crashed from exc
-        raise AssertionError("unreachable")
+        failed: Future = Future()
+        failed.set_exception(crashed)
+        return Pending(self, executor, failed)
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(*args)`` in the pool, waited for from a thread that is not the event loop."""

@@ -146,24 +146,21 @@ async def upload(request: Request, round_id: int):
         user, round_, refused, previous = admit()
         # the check starts in the worker pool while this thread keeps the file: a worker's
         # crash cannot touch the kept file, and no result is recorded before the upload is
-        pending, crashed = None, False
-        if not refused:
-            try:
-                pending = p.workers.submit(jobs.check_upload, data, filename, round_.pack, previous, p.packs)
-            except jobs.WorkerCrashed:  # the pool had broken: it is replaced, this file is kept as failed
-                crashed = True
+        pending = (
+            None if refused else p.workers.submit(jobs.check_upload, data, filename, round_.pack, previous, p.packs)
+        )
         try:
             sub_id = keep(user, round_, refused)
         except BaseException:
             if pending is not None:
                 pending.cancel()
             raise
-        if pending is not None or crashed:
+        if pending is not None:
             try:
-                checked = pending.result() if pending is not None else None
-            except jobs.WorkerCrashed:
-                checked = None
-            record(sub_id, checked or jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}"))
+                checked = pending.result()
+            except jobs.WorkerCrashed:  # the file is kept; the pool is replaced for the next upload
+                checked = jobs.Checked("failed", error=f"文件“{filename}”：{jobs.CRASHED}")
+            record(sub_id, checked)
         return sub_id
 
     # keeping, checking (in the worker pool) and recording in one of the portal's upload threads:
