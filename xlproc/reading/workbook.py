@@ -95,11 +95,7 @@ class _Sheets:
         return hit
 
     def value(self, name: str, row: int, col: int) -> Any:
-        grid = self.grid(name)
-        if row < len(grid) and col < len(grid[row]):
-            v = grid[row][col]
-            return None if v == "" else v
-        return None
+        return _cell(self.grid(name), row, col)
 
     def row_values(self, name: str, row: int, first_col: int, width: int) -> list[Any]:
         """``width`` cells of one row from ``first_col`` (0-based), blanks as None."""
@@ -107,6 +103,14 @@ class _Sheets:
         cells = grid[row][first_col : first_col + width] if row < len(grid) else []
         out = [None if v == "" else v for v in cells]
         return out + [None] * (width - len(out))
+
+
+def _cell(grid: list[list[Any]], row: int, col: int) -> Any:
+    """The value at 0-based (row, col) of a sheet's grid; None for an empty or absent cell."""
+    if row < len(grid) and col < len(grid[row]):
+        v = grid[row][col]
+        return None if v == "" else v
+    return None
 
 
 def _open_sheets(pkg: Package, parts: Parts) -> _Sheets:
@@ -387,10 +391,7 @@ def read_workbook(
         if sheet_name != current:  # fields come sheet by sheet: its grid and scan once per run
             current, grid, scan = sheet_name, sheets.grid(sheet_name), sheets.scan(sheet_name)
             marked = bool(scan.errors or scan.formulas or scan.styles)
-        row, col = ref.row1 - 1, ref.col  # as _Sheets.value
-        raw = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
-        if raw == "":
-            raw = None
+        raw = _cell(grid, ref.row1 - 1, ref.col)
         formula = ""
         if marked:
             value, problem, raw = _read_cell(scan, ref.cell, raw, f, allowed, decimals)
