@@ -12,7 +12,7 @@ from . import jobs
 from .models import ADMIN, DEPARTMENT, REVIEWER, Round, User
 from .portal import Portal
 from .security import hash_password
-from .service import add_departments, audit, record_checked, record_upload
+from .service import add_departments, audit, keep_annotated, record_checked, record_upload
 
 FIRST_UNSUBMITTED = "01_"  # the 网信办 sample is left for the visitor to upload
 
@@ -49,7 +49,6 @@ def seed_demo(portal: Portal, samples: Path, year: int = 2023) -> list[tuple[str
             data = path.read_bytes()
             sub_id = record_upload(db, portal.blobs, user, round_, dept.id, path.name, data)
             checked = jobs.check_upload(data, path.name, round_.pack)
-            annotated = portal.blobs.put(checked.annotated, durable=False) if checked.annotated else ""
-            record_checked(db, sub_id, checked, annotated)
+            record_checked(db, sub_id, checked, keep_annotated(portal.blobs, checked))
             audit(db, user, "upload", f"submission:{sub_id}", f"{path.name}（演示数据）")
         return accounts

@@ -281,6 +281,14 @@ def checked_values(checked: jobs.Checked, annotated_sha: str | None = None) -> d
     return values
 
 
+def keep_annotated(blobs: BlobStore, checked: jobs.Checked) -> str:
+    """The check's annotated workbook put in the file store, its SHA-256 ('' when there is none).
+
+    Not fsync'd: it can always be made again from the original, which is.
+    """
+    return blobs.put(checked.annotated, durable=False) if checked.annotated else ""
+
+
 def record_checked(db: DB, submission_id: int, checked: jobs.Checked, annotated_sha: str = "") -> None:
     """Record what the check found on the submission's row, in one UPDATE (``annotated_sha``: the
     annotated workbook, already in the file store)."""

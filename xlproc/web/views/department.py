@@ -19,6 +19,7 @@ from ..portal import ANYONE, DOCX, XLSX, address, checked_form, download, portal
 from ..service import (
     audit,
     decisions_of,
+    keep_annotated,
     member_round,
     previous_year_workbook,
     record_checked,
@@ -138,7 +139,7 @@ async def upload(request: Request, round_id: int):
         return sub_id
 
     def record(sub_id: int, checked: jobs.Checked) -> None:
-        sha = p.blobs.put(checked.annotated, durable=False) if checked.annotated else ""  # can be made again
+        sha = keep_annotated(p.blobs, checked)  # on disk outside the database session
         with p.db.session() as db:
             record_checked(db, sub_id, checked, sha)
 
