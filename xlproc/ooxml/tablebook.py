@@ -295,7 +295,6 @@ class TableBook:
         if not self._sheets:
             raise ValueError("a workbook needs at least one sheet")
         created = created or datetime.now(UTC)
-        n = len(self._sheets)
         members = [
             ("[Content_Types].xml", self._content_types()),
             ("_rels/.rels", self._root_rels()),
@@ -311,7 +310,6 @@ class TableBook:
             Member(f"xl/worksheets/sheet{i}.xml", FIXED_DATE_TIME, 0, packed=s.xml)
             for i, s in enumerate(self._sheets, start=1)
         ]
-        assert len(out) == 8 + n
         return zip_bytes(out)
 
     def _content_types(self) -> str:
