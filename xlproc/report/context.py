@@ -126,27 +126,30 @@ def build_context(
         "basis": _basis(o, sub, year, prev_year),
     }
     data = render_data(data)
-    for c in cats.values():
-        c.result = _one_line(w.texts["result"].render(w.path, {**data, "c": c}))
-        c.note_prefix = _one_line(w.texts["note_prefix"].render(w.path, {**data, "c": c}))
-    data["score"] = _score_summary(book, w, cats)  # RenderData: shared by every snippet below
-    title_lines = [_one_line(s.render(w.path, data)) for s in w.title]
-    with_appendix = draft or bool(appendix)
-    return {
-        "title": "".join(title_lines),
-        "title_lines": LINE_BREAK.join(title_lines),
-        "dept": dept,
-        "year": year,
-        "opening": _para(w.opening.render(w.path, data)),
-        "blocks": _blocks(w, data),
-        "tables": {tid: _table_rows(rows) for tid, rows in data["t"].items()},
-        "scores": _score_table(cats, data["score"]),
-        "charts": _charts(book, w, o, cats),
-        "signoff": [_one_line(s.render(w.path, data)) for s in w.signoff],
-        "draft": draft,
-        "draft_mark": _one_line(w.texts["draft_mark"].render(w.path, data)),
-        "findings": _findings(report if with_appendix else None, o, w, data),
-    }
+    try:
+        for c in cats.values():
+            c.result = _one_line(w.texts["result"].render(w.path, {**data, "c": c}))
+            c.note_prefix = _one_line(w.texts["note_prefix"].render(w.path, {**data, "c": c}))
+        data["score"] = _score_summary(book, w, cats)  # RenderData: shared by every snippet below
+        title_lines = [_one_line(s.render(w.path, data)) for s in w.title]
+        with_appendix = draft or bool(appendix)
+        return {
+            "title": "".join(title_lines),
+            "title_lines": LINE_BREAK.join(title_lines),
+            "dept": dept,
+            "year": year,
+            "opening": _para(w.opening.render(w.path, data)),
+            "blocks": _blocks(w, data),
+            "tables": {tid: _table_rows(rows) for tid, rows in data["t"].items()},
+            "scores": _score_table(cats, data["score"]),
+            "charts": _charts(book, w, o, cats),
+            "signoff": [_one_line(s.render(w.path, data)) for s in w.signoff],
+            "draft": draft,
+            "draft_mark": _one_line(w.texts["draft_mark"].render(w.path, data)),
+            "findings": _findings(report if with_appendix else None, o, w, data),
+        }
+    finally:
+        data.release()  # frees the report's data at once (no reference cycle left)
 
 
 # -- body ------------------------------------------------------------------------------

@@ -219,24 +219,30 @@ class RenderData(dict):
     """The data of one report merged with the environment's globals (helpers), once.
 
     Snippets render with a shared context over it (``Snippet.render``); a plain dict
-    passed instead is merged with the globals on each call.
+    passed instead is merged with the globals on each call. Call ``release`` when the
+    report is rendered.
     """
+
+    def release(self) -> None:
+        """Drop the Jinja context kept for the snippets. It refers back to this dict, a
+        reference cycle that would leave the report's data (every Fact and row) to the
+        cyclic garbage collector instead of freeing it at once."""
+        self.__dict__.pop("context", None)
 
 
 def _full(env: Any, ctx: dict[str, Any]) -> dict[str, Any]:
-    return ctx if type(ctx) is RenderData else RenderData({**env.globals, **ctx})
+    return ctx if type(ctx) is RenderData else {**env.globals, **ctx}
 
 
 def _context(tmpl: Any, ctx: dict[str, Any]) -> Any:
     """The Jinja context a snippet renders in: shared over the report's data, and one object
     reused for every snippet of a report (its variables cleared), which saves building a
     context per sentence. A template with blocks gets a fresh one, as Jinja makes it."""
-    full = _full(tmpl.environment, ctx)
-    if tmpl.blocks or type(full) is not RenderData:
-        return tmpl.new_context(full, shared=True)
-    context = full.__dict__.get("context")
+    if tmpl.blocks or type(ctx) is not RenderData:  # a one-off dict: a context of its own
+        return tmpl.new_context(_full(tmpl.environment, ctx), shared=True)
+    context = ctx.__dict__.get("context")
     if context is None or context.environment is not tmpl.environment:
-        context = full.context = tmpl.new_context(full, shared=True)
+        context = ctx.context = tmpl.new_context(ctx, shared=True)
     else:  # what a render leaves behind: {% set %} / {% macro %} names and the eval state
         context.vars.clear()
         context.exported_vars.clear()
