@@ -35,40 +35,48 @@ def feeding_cells(sub: Submission, field_id: str, limit: int = 30) -> tuple[Cell
     blank: set[CellRef] = set()
     seen_fields: set[str] = set()
     seen_columns: set[str] = set()
-
-    def visit(fid: str) -> None:
-        if fid in seen_fields or len(out) >= limit:
-            return
-        seen_fields.add(fid)
-        f = spec.fields.get(fid)
-        fv = sub.fields.get(fid)
+    # Depth first, in operand order: a computed operand's own inputs before the next operand,
+    # a field's table columns after its field operands. An explicit stack, not a recursive
+    # closure (that would be a reference cycle holding ``sub`` until a garbage collection).
+    todo: list[tuple[str, str]] = [("field", field_id)]
+    while todo and len(out) < limit:
+        kind, ref = todo.pop()
+        if kind == "column":
+            _column_cells(sub, ref, seen_columns, out, blank, limit)
+            continue
+        if ref in seen_fields:
+            continue
+        seen_fields.add(ref)
+        f = spec.fields.get(ref)
+        fv = sub.fields.get(ref)
         if f is None or fv is None:
-            return
+            continue
         if f.is_input:
             if fv.cell:
                 out.append(CellRef(fv.sheet, fv.cell))
                 if fv.is_blank:
                     blank.add(out[-1])
-            return
+            continue
         fields, columns = op_inputs(f.compute or {}, spec)
-        for x in fields:
-            visit(x)
-        for ref in columns:
-            if ref in seen_columns:
-                continue
-            seen_columns.add(ref)
-            table_id, column_id = ref.split(".", 1)
-            table = sub.tables.get(table_id)
-            if table is None or column_id not in table.columns:
-                continue
-            for row in table.rows:
-                if len(out) >= limit:
-                    return
-                out.append(CellRef(table.sheet, table.cell(row["row"], column_id)))
-                if row.get(column_id) is None:
-                    blank.add(out[-1])
-
-    visit(field_id)
-    del visit  # empties its closure cell: no reference cycle left for the cyclic collector
+        todo += [("column", c) for c in reversed(columns)] + [("field", x) for x in reversed(fields)]
     filled = [c for c in out if c not in blank]
     return tuple(dict.fromkeys(filled or out))
+
+
+def _column_cells(
+    sub: Submission, ref: str, seen: set[str], out: list[CellRef], blank: set[CellRef], limit: int
+) -> None:
+    """The cells of table column ``ref`` (table.column), row by row, into ``out``."""
+    if ref in seen:
+        return
+    seen.add(ref)
+    table_id, column_id = ref.split(".", 1)
+    table = sub.tables.get(table_id)
+    if table is None or column_id not in table.columns:
+        return
+    for row in table.rows:
+        if len(out) >= limit:
+            return
+        out.append(CellRef(table.sheet, table.cell(row["row"], column_id)))
+        if row.get(column_id) is None:
+            blank.add(out[-1])
