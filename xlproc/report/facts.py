@@ -54,9 +54,13 @@ class _once:
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Fact:
-    """One field as the report may state it (see the module docstring)."""
+    """One field as the report may state it (see the module docstring).
+
+    Not changed once made (a snippet cannot assign attributes). Not a frozen dataclass:
+    a report builds ~400 of them, and a frozen one's ``__init__`` costs four times as much.
+    """
 
     id: str
     label: str
@@ -215,9 +219,30 @@ def _refs(node: Any, spec: FormSpec) -> list[str]:
     return found
 
 
-def _compute_refs(fid: str, compute: dict[str, Any], spec: FormSpec) -> list[str]:
-    """``_refs`` of field ``fid``'s compute definition, once per spec (they never change)."""
-    return memo(spec, ("compute_refs", fid), lambda: _refs(compute, spec))
+@dataclass(frozen=True)
+class _FieldPlan:
+    """What a field's Fact takes from the spec, prepared once per spec."""
+
+    id: str
+    label: str
+    type: str
+    decimals: int
+    refs: tuple[str, ...] | None  # a computed field's operands (fields, table.column); None: an input
+    rubric: bool  # a rubric total or percentage: its operands are the score fields
+
+
+def _field_plans(spec: FormSpec) -> dict[str, _FieldPlan]:
+    def build() -> dict[str, _FieldPlan]:
+        out = {}
+        for fid, fs in spec.fields.items():
+            d = spec.decimals(fs)
+            compute = fs.compute
+            refs = None if compute is None else tuple(_refs(compute, spec))
+            rubric = compute is not None and any(k in compute for k in ("rubric_total", "rubric_pct"))
+            out[fid] = _FieldPlan(fid, fs.label, fs.type, 2 if d is None else d, refs, rubric)
+        return out
+
+    return memo(spec, "fact_plans", build)
 
 
 class FactBook:
@@ -228,46 +253,47 @@ class FactBook:
         self.flagged = flagged_cells(report) if mark else set()
         self._bad_columns = {p.field_id for p in sub.problems if "." in p.field_id}
         self._bad_cells = {(p.sheet, p.cell) for p in sub.problems}
-        self._score_fields = scores or ()
+        self._score_fields = tuple(scores or ())
+        self._plans = _field_plans(self.spec)
         self.fields: dict[str, Fact] = {}
-        for fid in self.spec.fields:
-            self.fields[fid] = self._fact(fid, set())
+        for plan in self._plans.values():
+            if plan.id not in self.fields:  # not already made as another field's operand
+                self._fact(plan, ())
 
-    def _fact(self, fid: str, seen: set[str]) -> Fact:
+    def _fact(self, plan: _FieldPlan, seen: tuple[str, ...]) -> Fact:
+        fid = plan.id
         hit = self.fields.get(fid)
         if hit is not None:
             return hit
-        fs = self.spec.fields[fid]
         fv = self.sub.fields.get(fid)
-        decimals = self.spec.decimals(fs)
-        decimals = 2 if decimals is None else decimals
-        value = None if fv is None else fv.value
-        cell = f"{fv.sheet}!{fv.cell}" if fv is not None else ""
-        flagged = fv is not None and (fv.sheet, fv.cell) in self.flagged
-        if fv is not None and fv.problem:
+        if fv is None:
+            value, cell, flagged, problem = None, "", False, False
+        else:
+            value, cell, problem = fv.value, f"{fv.sheet}!{fv.cell}", fv.problem
+            flagged = bool(self.flagged) and (fv.sheet, fv.cell) in self.flagged
+        if problem:
             state = "unreadable"
-        elif fs.compute is not None:
-            state = self._computed_state(fid, fs.compute, seen | {fid})
+        elif plan.refs is not None:  # computed: from its operands' states; no value is blank
+            state = self._computed_state(plan, (*seen, fid))
+            if state == "ok" and value is None:
+                state = "blank"
         elif value is None or (isinstance(value, str) and not value.strip()):
             state = "blank"
         else:
             state = "ok"
-        if state == "ok" and value is None:
-            state = "blank"
-        fact = Fact(fid, fs.label, fs.type, value, decimals, state, flagged, cell)
-        self.fields[fid] = fact
+        fact = self.fields[fid] = Fact(fid, plan.label, plan.type, value, plan.decimals, state, flagged, cell)
         return fact
 
-    def _computed_state(self, fid: str, compute: dict[str, Any], seen: set[str]) -> str:
-        refs = _compute_refs(fid, compute, self.spec)
-        if not refs and any(k in compute for k in ("rubric_total", "rubric_pct")):
-            refs = list(self._score_fields)
+    def _computed_state(self, plan: _FieldPlan, seen: tuple[str, ...]) -> str:
+        refs = plan.refs if plan.refs or not plan.rubric else self._score_fields
         states = []
-        for ref in refs:
-            if ref not in self.spec.fields:
+        plans = self._plans
+        for ref in refs or ():
+            sub_plan = plans.get(ref)
+            if sub_plan is None:
                 states.append(self._column_state(ref))
             elif ref not in seen:
-                states.append(self._fact(ref, seen).state)
+                states.append(self._fact(sub_plan, seen).state)
         if "unreadable" in states:
             return "unreadable"
         if states and all(s == "blank" for s in states):
