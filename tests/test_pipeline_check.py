@@ -108,6 +108,27 @@ def test_checking_annotating_and_reporting_leave_no_reference_cycles():
     assert garbage == 0
 
 
+def test_the_first_pipeline_freezes_the_long_lived_heap_once():
+    """A fresh process: building the first pipeline leaves what it prepared out of the
+    collector's full passes (gc.freeze); a second one does not collect and freeze again."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc\n"
+        "from xlproc.pipeline import Pipeline, PipelineOptions\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "Pipeline.build(PipelineOptions(report=False))\n"
+        "frozen = gc.get_freeze_count()\n"
+        "Pipeline.build(PipelineOptions())\n"
+        "print(frozen, gc.get_freeze_count())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    first, second = map(int, run.stdout.split())
+    assert first > 10_000 and second <= first  # frozen objects that died leave the count
+
+
 def test_unannotatable_package_gives_a_separate_review_workbook(monkeypatch):
     path = _sample("统计局")
     outcome = check_workbook(path.read_bytes(), source=str(path))

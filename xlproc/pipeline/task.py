@@ -13,6 +13,7 @@ status ``failed`` and a Chinese error, so one file cannot stop a batch.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import time
@@ -66,6 +67,29 @@ def expect_editions(editions: set[tuple[str, str]] | frozenset[tuple[str, str]])
     _EXPECTED = frozenset(editions)
 
 
+_SETTLED = False
+
+
+def settle_heap() -> None:
+    """Once per process: collect garbage, then move every object that exists into the
+    collector's permanent generation (``gc.freeze``).
+
+    Called when the first pipeline is ready, which is when a process has imported and
+    prepared what it keeps for good: modules, packs, compiled rules and templates.
+    Processing a file allocates many short-lived objects; every few files the
+    collector's full pass would otherwise walk all of that long-lived heap again
+    (~30 ms each time, about 0.9 ms per file in a run of 150 files). Frozen objects are
+    still freed by reference counting; only cycles among them would be kept, and the
+    collection just before leaves none.
+    """
+    global _SETTLED
+    if _SETTLED:
+        return
+    _SETTLED = True
+    gc.collect()
+    gc.freeze()
+
+
 @dataclass
 class Pipeline:
     """Everything a worker prepares once: the packs, their catalogues and renderers."""
@@ -91,6 +115,7 @@ class Pipeline:
         targets = {p.id: p for p in (*packs, *expected)} or {"": packs[0] if packs else default_pack()}
         for pack in targets.values():
             pipeline.prepare(pack, rules=not options.rules_path)
+        settle_heap()
         return pipeline
 
     def prepare(self, pack: FormPack, rules: bool = True) -> None:
