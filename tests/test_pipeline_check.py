@@ -110,7 +110,8 @@ def test_checking_annotating_and_reporting_leave_no_reference_cycles():
 
 def test_the_first_pipeline_freezes_the_long_lived_heap_once():
     """A fresh process: building the first pipeline leaves what it prepared out of the
-    collector's full passes (gc.freeze); a second one does not collect and freeze again."""
+    collector's full passes (gc.freeze) and collects the young generation less often; a
+    second one does not collect and freeze again."""
     import subprocess
     import sys
 
@@ -120,6 +121,7 @@ def test_the_first_pipeline_freezes_the_long_lived_heap_once():
         "assert gc.get_freeze_count() == 0\n"
         "Pipeline.build(PipelineOptions(report=False))\n"
         "frozen = gc.get_freeze_count()\n"
+        "assert gc.get_threshold()[0] == 5000, gc.get_threshold()\n"
         "Pipeline.build(PipelineOptions())\n"
         "print(frozen, gc.get_freeze_count())\n"
     )

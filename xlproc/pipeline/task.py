@@ -68,6 +68,7 @@ def expect_editions(editions: set[tuple[str, str]] | frozenset[tuple[str, str]])
 
 
 _SETTLED = False
+YOUNG_THRESHOLD = 5000  # see settle_heap
 
 
 def settle_heap() -> None:
@@ -81,6 +82,13 @@ def settle_heap() -> None:
     (~30 ms each time, about 0.9 ms per file in a run of 150 files). Frozen objects are
     still freed by reference counting; only cycles among them would be kept, and the
     collection just before leaves none.
+
+    The youngest generation is collected after ``YOUNG_THRESHOLD`` new container
+    objects instead of Python's 700: a file's own objects (a few thousand, freed by
+    reference counting when it is done) then rarely meet a collection at all. Over 300
+    files: 545 young collections (0.23 ms of collecting per file) with 700, 3 with
+    5000 (0.01 ms per file). Per-file work leaves no reference cycles
+    (``tests/test_pipeline_check.py``), so nothing waits longer to be freed.
     """
     global _SETTLED
     if _SETTLED:
@@ -88,6 +96,9 @@ def settle_heap() -> None:
     _SETTLED = True
     gc.collect()
     gc.freeze()
+    young, middle, old = gc.get_threshold()
+    if young:  # 0: collection switched off by the embedding program; leave it so
+        gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
 
 
 @dataclass
