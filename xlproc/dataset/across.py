@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from ..form.memo import memo
 from ..form.spec import FormSpec
 from ..form.yamlfile import load_yaml_text
 from .record import decode
@@ -175,19 +176,17 @@ def _figure(node: Any, path: Path, rid: str) -> tuple[str, str, Decimal]:
     raise AcrossRuleError(path, rid, "figure 应为字段编号，或 {ratio: [分子, 分母]} / {ratio_pct: [分子, 分母]}")
 
 
-_LOADED: dict[tuple[str, int], tuple[AcrossRule, ...]] = {}
-
-
 def load_rules(path: Path, spec: FormSpec) -> tuple[AcrossRule, ...]:
-    """The ``across:`` rules of the catalogue file at ``path`` (empty when it has none; cached)."""
-    key = (str(path), id(spec))
-    if key not in _LOADED:
+    """The ``across:`` rules of the catalogue file at ``path`` (empty when it has none), once per spec and file."""
+
+    def load() -> tuple[AcrossRule, ...]:
         try:  # the same limits and C parser as every other pack file
             root = load_yaml_text(Path(path).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise AcrossRuleError(path, "", f"无法读取规则文件：{exc}") from None
-        _LOADED[key] = parse_rules(root, Path(path), spec)
-    return _LOADED[key]
+        return parse_rules(root, Path(path), spec)
+
+    return memo(spec, ("across_rules", str(path)), load)
 
 
 def locate_fields(rules: tuple[AcrossRule, ...]) -> tuple[str, ...]:

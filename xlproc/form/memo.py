@@ -1,8 +1,9 @@
 """What is worked out once from a form spec or pack, kept on that object.
 
 Rule relations, the compiled default catalogue, the report wording and renderer, the
-field layout the culprit finder uses: each depends on one spec (or pack) only and
-never changes, so it is stored in the object's own ``__dict__`` (as
+field layout the culprit finder uses, the reader's field plan and field positions, the
+report's per-field facts plan, the district dataset's rules: each depends on one spec (or
+pack) only and never changes, so it is stored in the object's own ``__dict__`` (as
 ``functools.cached_property`` stores its value) and lives and dies with it — no
 module-level table keyed by ``id()``, no identity check against a recycled id.
 """

@@ -25,6 +25,7 @@ import python_calamine as calamine
 
 from ..errors import WorkbookError
 from ..form.layout import col_letter
+from ..form.memo import memo
 from ..form.ops import compute_value
 from ..form.packs import FormPack, editions_text, find_pack, installed_packs, load_pack
 from ..form.spec import FieldSpec, FormSpec, TableSpec
@@ -284,8 +285,7 @@ def _check_below_table(sheets: _Sheets, sheet_name: str, table: TableSpec, ref: 
 
 # field, sheet name, enum values, allowed decimals, (field ids, table columns) a computed field reads
 _FieldPlan = tuple[FieldSpec, str, tuple[str, ...], int | None, tuple[tuple[str, ...], tuple[str, ...]]]
-_plans: dict[int, tuple[FormSpec, list[_FieldPlan]]] = {}
-_positions: dict[tuple[int, tuple], dict[str, NameRef]] = {}
+_POSITIONS_KEPT = 64  # workbook layouts (workbook.xml contents) whose field positions are kept, per spec
 
 
 def _compute_inputs(f: FieldSpec, spec: FormSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -317,10 +317,10 @@ def _compute_inputs(f: FieldSpec, spec: FormSpec) -> tuple[tuple[str, ...], tupl
 
 
 def _plan(spec: FormSpec) -> list[_FieldPlan]:
-    """Per-spec constants of the field loop, computed once per process."""
-    cached = _plans.get(id(spec))
-    if cached is None or cached[0] is not spec:
-        plan = [
+    """Per-spec constants of the field loop, computed once per spec."""
+
+    def build() -> list[_FieldPlan]:
+        return [
             (
                 f,
                 spec.sheet_name(f.sheet),
@@ -330,19 +330,19 @@ def _plan(spec: FormSpec) -> list[_FieldPlan]:
             )
             for f in spec.fields.values()
         ]
-        cached = _plans[id(spec)] = (spec, plan)
-    return cached[1]
+
+    return memo(spec, "read_plan", build)
 
 
 def _field_refs(pkg: Package, spec: FormSpec, plan: list[_FieldPlan]) -> dict[str, NameRef]:
-    """Field id → NameRef; cached per workbook.xml content (a batch of one template resolves once)."""
-    key = (id(spec), pkg.key)
-    refs = _positions.get(key)
+    """Field id → NameRef; kept per spec and workbook.xml content (a batch of one template resolves once)."""
+    positions: dict[tuple, dict[str, NameRef]] = memo(spec, "field_positions", dict)
+    refs = positions.get(pkg.key)
     if refs is None:
         refs = {f.id: _resolve(pkg, field_name(f.id), f.label, sheet_name) for f, sheet_name, *_ in plan}
-        if len(_positions) > 64:
-            _positions.clear()
-        _positions[key] = refs
+        if len(positions) >= _POSITIONS_KEPT:
+            positions.clear()
+        positions[pkg.key] = refs
     return refs
 
 
