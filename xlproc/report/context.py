@@ -52,6 +52,9 @@ _HEADING_FORMATS = {
 }
 
 
+_LEVELS = {kind: i for i, kind in enumerate(_HEADING_FORMATS)}  # h1 → 0 … h4 → 3
+
+
 def _cn(n: int) -> str:
     from .formatting import cn_number
 
@@ -128,8 +131,8 @@ def build_context(
     data = render_data(data)
     try:
         for c in cats.values():
-            c.result = _one_line(w.texts["result"].render(w.path, {**data, "c": c}))
-            c.note_prefix = _one_line(w.texts["note_prefix"].render(w.path, {**data, "c": c}))
+            c.result = _one_line(w.texts["result"].render_with(w.path, data, {"c": c}))
+            c.note_prefix = _one_line(w.texts["note_prefix"].render_with(w.path, data, {"c": c}))
         data["score"] = _score_summary(book, w, cats)  # RenderData: shared by every snippet below
         title_lines = [_one_line(s.render(w.path, data)) for s in w.title]
         with_appendix = draft or bool(appendix)
@@ -157,24 +160,25 @@ def build_context(
 
 def _blocks(w: Wording, data: dict[str, Any]) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    counters = {h: 0 for h in _HEADING_FORMATS}
+    counters = [0] * len(_LEVELS)
+    path = w.path
     for b in w.body:
-        if b.when is not None and not b.when.test(w.path, data):
+        if b.when is not None and not b.when.test(path, data):
             continue
-        if b.kind in ("table", "chart"):
-            out.append({"kind": b.kind, "name": b.name, "text": ""})
-            continue
-        if b.kind in _HEADING_FORMATS:
-            level = list(_HEADING_FORMATS).index(b.kind)
-            counters[b.kind] += 1
-            for lower in list(_HEADING_FORMATS)[level + 1 :]:
+        kind = b.kind
+        level = _LEVELS.get(kind)
+        if level is not None:
+            counters[level] += 1
+            for lower in range(level + 1, len(counters)):
                 counters[lower] = 0
             assert b.text is not None
-            text = _one_line(b.text.render(w.path, data))
-            out.append({"kind": b.kind, "name": "", "text": _HEADING_FORMATS[b.kind](counters[b.kind]) + text})
-            continue
-        for line in _block_lines(b, w, data):
-            out.append({"kind": "p", "name": "", "text": line})
+            text = _one_line(b.text.render(path, data))
+            out.append({"kind": kind, "name": "", "text": _HEADING_FORMATS[kind](counters[level]) + text})
+        elif kind == "table" or kind == "chart":
+            out.append({"kind": kind, "name": b.name, "text": ""})
+        else:
+            for line in _block_lines(b, w, data):
+                out.append({"kind": "p", "name": "", "text": line})
     return out
 
 
@@ -205,14 +209,14 @@ def _missing_text(b: BlockDef, w: Wording, data: dict[str, Any], missing: list[F
             "labels": "、".join(m.label for m in unreadable),
             "cells": "、".join(m.cell for m in unreadable if m.cell),
         }
-        return _split(w.texts["unreadable"].render(w.path, {**data, **extra}))
+        return _split(w.texts["unreadable"].render_with(w.path, data, extra))
     if blank:
         if b.omit_if_blank:
             return []
         extra = {"item": b.item or "、".join(m.label for m in blank), "labels": "、".join(m.label for m in blank)}
         extra["cells"] = ""
         snippet = b.blank or w.texts["blank"]
-        return _split(snippet.render(w.path, {**data, **extra}))
+        return _split(snippet.render_with(w.path, data, extra))
     return []
 
 
@@ -383,7 +387,7 @@ def _findings(report: CheckReport | None, o: ReportOptions, w: Wording, data: di
         )
     counts = dict(report.counts)
     key = "findings_summary" if rows else "findings_none"
-    summary = _one_line(w.texts[key].render(w.path, {**data, "counts": counts}))
+    summary = _one_line(w.texts[key].render_with(w.path, data, {"counts": counts}))
     return {"enabled": True, "title": o.appendix_title, "summary": summary, "rows": rows}
 
 

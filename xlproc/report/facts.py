@@ -245,6 +245,39 @@ def _field_plans(spec: FormSpec) -> dict[str, _FieldPlan]:
     return memo(spec, "fact_plans", build)
 
 
+def _grid_layouts(spec: FormSpec) -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+    """Grid id → its rows as (row id, label, [(column id, field id)]), once per spec."""
+
+    def build() -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+        return {
+            block.id: [
+                (row.id, row.label, [(c.id, block.grid_field(row.id, c.id)) for c in block.grid_columns])
+                for row in block.grid_rows
+            ]
+            for sheet in spec.sheets
+            for block in sheet.blocks
+            if block.kind == "grid"
+        }
+
+    return memo(spec, "fact_grids", build)
+
+
+def _table_columns(spec: FormSpec) -> dict[str, list[tuple[str, str, str, str, int]]]:
+    """Table id → its columns as (column id, fact id, label, type, decimals), once per spec."""
+
+    def build() -> dict[str, list[tuple[str, str, str, str, int]]]:
+        out = {}
+        for table_id, tspec in spec.tables.items():
+            cols = []
+            for col in tspec.columns:
+                d = spec.decimals(col)
+                cols.append((col.id, f"{table_id}.{col.id}", col.label, col.type, 2 if d is None else d))
+            out[table_id] = cols
+        return out
+
+    return memo(spec, "fact_tables", build)
+
+
 class FactBook:
     """Every field, grid and table of one submission as Facts."""
 
@@ -306,7 +339,10 @@ class FactBook:
             return "unreadable"
         table = self.sub.tables.get(table_id)
         rows = [] if table is None else table.rows
-        values = [r.get(column) for r in rows] if column else [v for r in rows for k, v in r.items() if k != "row"]
+        if column:
+            values: Any = (r.get(column) for r in rows)
+        else:
+            values = (v for r in rows for k, v in r.items() if k != "row")
         return "ok" if any(v is not None and str(v).strip() for v in values) else "blank"
 
     # -- grids and tables --------------------------------------------------------------
@@ -318,56 +354,51 @@ class FactBook:
         return None
 
     def grid(self, grid_id: str) -> list[GridRow]:
-        block = self.grid_block(grid_id)
-        if block is None:
+        layout = _grid_layouts(self.spec).get(grid_id)
+        if layout is None:
             return []
-        return [
-            GridRow(
-                row.id,
-                row.label,
-                {c.id: self.fields[block.grid_field(row.id, c.id)] for c in block.grid_columns},
-            )
-            for row in block.grid_rows
-        ]
+        fields = self.fields
+        return [GridRow(row_id, label, {cid: fields[fid] for cid, fid in cells}) for row_id, label, cells in layout]
 
     def grids(self) -> dict[str, list[GridRow]]:
-        return {
-            block.id: self.grid(block.id)
-            for sheet in self.spec.sheets
-            for block in sheet.blocks
-            if block.kind == "grid"
-        }
+        return {grid_id: self.grid(grid_id) for grid_id in _grid_layouts(self.spec)}
 
     def table(self, table_id: str) -> list[TableRow]:
         """The table's non-empty rows as Facts, numbered 1…n."""
         data = self.sub.tables.get(table_id)
-        tspec = self.spec.tables.get(table_id)
-        if data is None or tspec is None:
+        columns = _table_columns(self.spec).get(table_id)
+        if data is None or columns is None:
             return []
         out: list[TableRow] = []
+        sheet, letters = data.sheet, data.columns
+        bad, flagged = self._bad_cells, self.flagged
         for r in data.rows:
             cells: dict[str, Fact] = {}
-            for col in tspec.columns:
-                v = r.get(col.id)
-                where = (data.sheet, data.cell(r["row"], col.id)) if "row" in r and col.id in data.columns else None
-                if where is not None and where in self._bad_cells:
+            row = r["row"] if "row" in r else None
+            any_entered = False
+            for cid, full_id, label, typ, decimals in columns:
+                v = r.get(cid)
+                letter = letters.get(cid) if "row" in r else None
+                where = (sheet, f"{letter}{row}") if letter is not None else None
+                if where is not None and where in bad:
                     state = "unreadable"
                 elif v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip()):
                     state = "blank"
                 else:
                     state = "ok"
-                d = self.spec.decimals(col)
-                cells[col.id] = Fact(
-                    f"{table_id}.{col.id}",
-                    col.label,
-                    col.type,
+                if state != "blank":
+                    any_entered = True
+                cells[cid] = Fact(
+                    full_id,
+                    label,
+                    typ,
                     v,
-                    2 if d is None else d,
+                    decimals,
                     state,
-                    where is not None and where in self.flagged,
-                    f"{where[0]}!{where[1]}" if where else "",
+                    where is not None and where in flagged,
+                    f"{sheet}!{where[1]}" if where else "",
                 )
-            if any(not c.blank for c in cells.values()):
+            if any_entered:
                 out.append(TableRow(len(out) + 1, cells))
         return out
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.nodes import EvalContext
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import XlprocError
@@ -186,6 +187,25 @@ class Snippet:
             ) from exc
 
 
+    def render_with(self, path: Path, ctx: dict[str, Any], extra: dict[str, Any]) -> str:
+        """Render with ``extra`` names added for this snippet only (a category's ``c``, a
+        blank block's ``item`` …). On the report's ``RenderData`` they are set and taken
+        off again, so the shared context serves (no merged copy of the data and no
+        context of its own per call); any other dict is merged as before."""
+        if type(ctx) is not RenderData:
+            return self.render(path, {**ctx, **extra})
+        saved = {k: ctx[k] for k in extra if k in ctx}
+        ctx.update(extra)
+        try:
+            return self.render(path, ctx)
+        finally:
+            for k in extra:
+                if k in saved:
+                    ctx[k] = saved[k]
+                else:
+                    del ctx[k]
+
+
 @dataclass(frozen=True)
 class BlockDef:
     kind: str  # h1..h4 | p | note | table | chart
@@ -244,9 +264,15 @@ def _context(tmpl: Any, ctx: dict[str, Any]) -> Any:
     if context is None or context.environment is not tmpl.environment:
         context = ctx.context = tmpl.new_context(ctx, shared=True)
     else:  # what a render leaves behind: {% set %} / {% macro %} names and the eval state
-        context.vars.clear()
-        context.exported_vars.clear()
-        context.eval_ctx = EvalContext(tmpl.environment, tmpl.name)
+        if context.vars:
+            context.vars.clear()
+        if context.exported_vars:
+            context.exported_vars.clear()
+        eval_ctx = context.eval_ctx
+        # a fresh eval state only when a render changed it ({% autoescape %}, a volatile
+        # expression); snippets have no name, so an unchanged one is the one Jinja would make
+        if eval_ctx.volatile or eval_ctx.autoescape is not tmpl.environment.autoescape or tmpl.name is not None:
+            context.eval_ctx = EvalContext(tmpl.environment, tmpl.name)
     return context
 
 
@@ -268,13 +294,18 @@ class WordingEnvironment(ImmutableSandboxedEnvironment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
+        cls = type(obj)
+        if cls is dict:
             if attribute in obj:
                 return obj[attribute]
-        else:
-            value = _data_attribute(obj, attribute)
-            if value is not _NOT_DATA:
-                return value
+        else:  # _data_attribute, inlined: this runs for every attribute a snippet reads
+            names = _FAST.get(cls)
+            if names is not None:
+                if attribute in names:
+                    return getattr(obj, attribute)
+                cells = obj.__dict__.get("cells") if cls in _ROWS else None
+                if cells is not None and attribute in cells:
+                    return cells[attribute]
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -324,6 +355,11 @@ def allow_attributes(cls: type, names: Any, rows: bool = False) -> None:
 allow_attributes(Fact, WORDING_FACT_ATTRS)
 allow_attributes(GridRow, ("id", "label", "cells"), rows=True)
 allow_attributes(TableRow, ("id", "label", "cells", "no"), rows=True)
+# ``loop.index`` / ``loop.last`` …: the properties the sandbox would allow anyway (no method)
+allow_attributes(
+    LoopContext,
+    ("index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem"),
+)
 
 
 def _env() -> ImmutableSandboxedEnvironment:
