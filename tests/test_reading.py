@@ -175,32 +175,82 @@ def test_text_in_a_table_number_cell_is_located(make_workbook):
     assert sub.tables["projects"].rows[0]["amount"] is None
 
 
-def test_calamine_reads_the_guards_parts_stored_with_the_same_result(monkeypatch, tmp_path):
-    # grid_source hands calamine a copy whose parts the guard inflated are stored:
-    # same members and content, and a workbook reads exactly as from the original
+def _calamine_copy_matches(path, data, monkeypatch):
+    """grid_source's copy against the original: stored, the same members but the document
+    properties and theme, each part equal or cut as ``_for_calamine`` says, and the workbook
+    read from it equal to the one read from the original package."""
     import io
+    import re
     import zipfile
     from pathlib import Path
 
-    from conftest import SAMPLES
-
     from xlproc.reading import package
 
-    for path in sorted((SAMPLES / "inbox").glob("*.xlsx"))[:3]:
-        data = path.read_bytes()
-        pkg = package.open_package(path, data)
-        source = package.grid_source(pkg)
-        with zipfile.ZipFile(io.BytesIO(data)) as a, zipfile.ZipFile(io.BytesIO(source)) as b:
-            assert b.testzip() is None
-            assert [i.filename for i in b.infolist()] == [i.filename for i in a.infolist()]
-            assert all(b.read(i) == a.read(i.filename) for i in b.infolist())
-            assert {i.compress_type for i in b.infolist()} == {zipfile.ZIP_STORED}
-        fast = read_workbook(Path(path.name), data=data)
-        monkeypatch.setattr(package, "STORED_COPY_BYTES", 0)  # the original package, deflated parts
-        assert package.grid_source(package.open_package(path, data)) is data
-        plain = read_workbook(Path(path.name), data=data)
-        monkeypatch.undo()
-        assert fast == plain and fast.fields and fast.tables
+    pkg = package.open_package(path, data)
+    source = package.grid_source(pkg)
+    cut = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as a, zipfile.ZipFile(io.BytesIO(source)) as b:
+        assert b.testzip() is None
+        kept = [i.filename for i in a.infolist() if not i.filename.startswith(("docProps/", "xl/theme/"))]
+        assert [i.filename for i in b.infolist()] == kept and len(kept) < len(a.infolist())
+        assert {i.compress_type for i in b.infolist()} == {zipfile.ZIP_STORED}
+        for name in kept:
+            old, new = a.read(name), b.read(name)
+            if new == old:
+                continue
+            cut += 1
+            if old.rstrip().endswith(b"</worksheet>"):  # the sheet up to its cell table, then its end tag
+                head = old[: old.index(b"</sheetData>") + len(b"</sheetData>")]
+                assert new == head + b"</worksheet>" and b"<c " in head
+            else:  # the workbook part, without its defined names
+                assert name == "xl/workbook.xml" and b"<definedNames>" in old
+                assert new == re.sub(rb"<definedNames>.*</definedNames>", b"", old, flags=re.S)
+    assert cut > 1  # the defined names and at least one sheet's validations were left out
+    fast = read_workbook(Path(path.name), data=data)
+    monkeypatch.setattr(package, "STORED_COPY_BYTES", 0)  # the original package, deflated parts
+    assert package.grid_source(package.open_package(path, data)) is data
+    plain = read_workbook(Path(path.name), data=data)
+    monkeypatch.undo()
+    assert fast == plain and fast.fields and fast.tables
+
+
+def test_calamine_reads_the_guards_parts_stored_with_the_same_result(monkeypatch):
+    # grid_source hands calamine a stored copy of what the guard inflated, without the
+    # parts it never takes a value from; a workbook reads exactly as from the original
+    from conftest import SAMPLES
+
+    for path in [*sorted((SAMPLES / "inbox").glob("*.xlsx"))[:3], *sorted((SAMPLES / "inbox" / "2024").glob("*.xlsx"))]:
+        _calamine_copy_matches(path, path.read_bytes(), monkeypatch)
+
+
+def test_calamine_copy_of_a_libreoffice_resave_reads_the_same(lo_resave, monkeypatch):
+    from conftest import SAMPLES
+
+    resaved = lo_resave(sorted((SAMPLES / "inbox").glob("*.xlsx"))[1])
+    _calamine_copy_matches(resaved, resaved.read_bytes(), monkeypatch)
+
+
+def test_calamine_copy_cuts_only_the_plain_layout():
+    from xlproc.reading.package import _for_calamine
+
+    sheet = b'<?xml version="1.0"?><worksheet xmlns="m"><sheetData><row r="1"/></sheetData><mergeCells/></worksheet>'
+    assert (
+        _for_calamine(sheet)
+        == b'<?xml version="1.0"?><worksheet xmlns="m"><sheetData><row r="1"/></sheetData></worksheet>'
+    )
+    unchanged = [
+        b'<x:worksheet xmlns:x="m"><x:sheetData><x:row r="1"/></x:sheetData><x:mergeCells/></x:worksheet>',  # prefixed
+        b'<worksheet xmlns="m"><sheetData/><dataValidations/></worksheet>',  # no cell table to keep
+        b"<worksheet><sheetData></sheetData><x></sheetData></x></worksheet>",  # the end tag twice
+        b"<worksheet><sheetData></sheetData><mergeCells/></worksheet><!-- trailing -->",  # not the root end last
+        b"<workbook><definedNames><definedName/></definedNames><definedNames></definedNames></workbook>",
+        b"<workbook><sheets/></workbook>",
+        b"<sst><si><t>&lt;/sheetData&gt;</t></si></sst>",  # any other part
+    ]
+    for xml in unchanged:
+        assert _for_calamine(xml) is xml
+    book = b"<workbook><sheets/><definedNames><definedName name='a'>S!$A$1</definedName></definedNames></workbook>"
+    assert _for_calamine(book) == b"<workbook><sheets/></workbook>"
 
 
 def test_field_value_is_the_dataclass_record():

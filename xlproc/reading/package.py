@@ -163,9 +163,12 @@ def grid_source(pkg: Package) -> bytes:
     The clipped copy when a sheet reached too far; otherwise, when the guard kept the
     inflated parts, a copy of the package whose kept members are *stored*: calamine
     then reads the bytes the guard already inflated and CRC-checked instead of
-    inflating every part a second time (same names, order, content and CRCs; members
-    not kept are copied compressed as they were). Above ``STORED_COPY_BYTES`` of
-    inflated parts the package goes as it is (no second copy of a large file in memory).
+    inflating every part a second time (same names, order and CRCs; members not kept
+    are copied compressed as they were). The copy leaves out what calamine would parse
+    and the reader never takes from it (``_for_calamine``): the document properties
+    and theme, the defined names (read from the original by ``open_package``) and
+    each sheet's XML after its cell table. Above ``STORED_COPY_BYTES`` of inflated
+    parts the package goes as it is (no second copy of a large file in memory).
     """
     inspected = pkg.inspected
     if pkg.read_data is not pkg.data or inspected is None or not inspected.bodies:
@@ -174,17 +177,50 @@ def grid_source(pkg: Package) -> bytes:
         return pkg.data
     members = []
     for info in inspected.infos:
-        body = inspected.body(info.filename)
+        name = info.filename
+        if name.startswith(_NOT_FOR_CALAMINE):
+            continue
+        body = inspected.body(name)
         if body is not None:
-            packed = Packed(zipfile.ZIP_STORED, info.CRC, info.file_size, body)
-            members.append(Member(info.filename, info.date_time, info.external_attr, packed=packed))
-        elif info.filename.endswith("/"):  # a folder entry (its header is not the guard's concern)
-            members.append(Member(info.filename, info.date_time, info.external_attr, body=b""))
+            cut = _for_calamine(body)
+            crc = info.CRC if cut is body else zipfile.crc32(cut)
+            packed = Packed(zipfile.ZIP_STORED, crc, len(cut), cut)
+            members.append(Member(name, info.date_time, info.external_attr, packed=packed))
+        elif name.endswith("/"):  # a folder entry (its header is not the guard's concern)
+            members.append(Member(name, info.date_time, info.external_attr, body=b""))
         else:  # verified by the guard, copied compressed
-            members.append(
-                Member(info.filename, info.date_time, info.external_attr, raw=(info, local_payload(pkg.data, info)))
-            )
+            members.append(Member(name, info.date_time, info.external_attr, raw=(info, local_payload(pkg.data, info))))
     return zip_bytes(members)
+
+
+# Parts calamine never needs for cell values: document properties, the theme.
+_NOT_FOR_CALAMINE = ("docProps/", "xl/theme/")
+_ROOT_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(worksheet|workbook)\s*>\s*\Z")
+_SHEET_DATA_END = b"</sheetData>"
+_NAMES = (b"<definedNames>", b"</definedNames>")
+
+
+def _for_calamine(xml: bytes) -> bytes:
+    """A part as calamine should see it: a worksheet without what follows its cell table
+    (merged ranges, data validations, conditional formats, page setup: two thirds of a
+    form's sheet XML, none of it a value), the workbook part without its defined names.
+
+    Only the plain unprefixed layout Excel, WPS and LibreOffice write is cut, and only
+    when the element occurs once; anything else goes unchanged (calamine reads it as
+    before). Any other part is returned as it is (the same object).
+    """
+    root = _ROOT_END.search(xml, max(0, len(xml) - 64))
+    if root is None:
+        return xml
+    if root.group(1) == b"worksheet":
+        end = xml.find(_SHEET_DATA_END)
+        if end < 0 or xml.find(_SHEET_DATA_END, end + 1) >= 0:
+            return xml
+        return xml[: end + len(_SHEET_DATA_END)] + root.group(0)
+    start, end = xml.find(_NAMES[0]), xml.find(_NAMES[1])
+    if start < 0 or end < start or xml.find(_NAMES[0], start + 1) >= 0 or xml.find(_NAMES[1], end + 1) >= 0:
+        return xml
+    return xml[:start] + xml[end + len(_NAMES[1]) :]
 
 
 def _member(pkg: Package, name: str) -> bytes | None:

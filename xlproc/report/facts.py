@@ -374,11 +374,11 @@ class FactBook:
         bad, flagged = self._bad_cells, self.flagged
         for r in data.rows:
             cells: dict[str, Fact] = {}
-            row = r["row"] if "row" in r else None
+            has_row, row = "row" in r, r.get("row")
             any_entered = False
             for cid, full_id, label, typ, decimals in columns:
                 v = r.get(cid)
-                letter = letters.get(cid) if "row" in r else None
+                letter = letters.get(cid) if has_row else None
                 where = (sheet, f"{letter}{row}") if letter is not None else None
                 if where is not None and where in bad:
                     state = "unreadable"

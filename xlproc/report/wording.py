@@ -186,7 +186,6 @@ class Snippet:
                 f"比较或计算数字前请先用 needs 或 .ok 判断是否已填报（{self.source.strip()[:60]}）"
             ) from exc
 
-
     def render_with(self, path: Path, ctx: dict[str, Any], extra: dict[str, Any]) -> str:
         """Render with ``extra`` names added for this snippet only (a category's ``c``, a
         blank block's ``item`` …). On the report's ``RenderData`` they are set and taken
