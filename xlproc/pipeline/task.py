@@ -258,19 +258,27 @@ def _q(value: Any, decimals: int) -> str | None:
         return None
 
 
-def figure_value(figure: SummaryFigure, sub: Submission) -> Decimal | None:
-    """One summary figure of a submission, exact (a field's value or a compute op over fields)."""
+def figure_value(figure: SummaryFigure, sub: Submission, inputs: tuple[dict, dict] | None = None) -> Decimal | None:
+    """One summary figure of a submission, exact (a field's value or a compute op over fields).
+
+    ``inputs``: the submission's field values and table rows (``_op_inputs``), when the
+    caller computes several figures of one submission.
+    """
     if figure.field is not None:
         fv = sub.fields.get(figure.field)
         return fv.value if fv is not None and isinstance(fv.value, Decimal) else None
-    values = {fid: fv.value for fid, fv in sub.fields.items()}
-    frames = {tid: t.rows for tid, t in sub.tables.items()}
+    values, frames = inputs or _op_inputs(sub)
     return op_value(figure.compute or {}, sub.spec, values, frames, None)
+
+
+def _op_inputs(sub: Submission) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {fid: fv.value for fid, fv in sub.fields.items()}, {tid: t.rows for tid, t in sub.tables.items()}
 
 
 def key_figures(sub: Submission, pack: FormPack) -> dict[str, str | None]:
     """The pack's summary figures (pack.yaml ``summary``) as exact decimal strings."""
-    return {f.id: _q(figure_value(f, sub), f.decimals) for f in pack.summary}
+    inputs = _op_inputs(sub) if any(f.field is None for f in pack.summary) else None
+    return {f.id: _q(figure_value(f, sub, inputs), f.decimals) for f in pack.summary}
 
 
 def compact_finding(f: Any) -> dict[str, Any]:
