@@ -231,15 +231,20 @@ class _FieldPlan:
     rubric: bool  # a rubric total or percentage: its operands are the score fields
 
 
+def _decimals(spec: FormSpec, node: Any) -> int:
+    """The places a field or column's figure is printed with (2 when its type sets none)."""
+    d = spec.decimals(node)
+    return 2 if d is None else d
+
+
 def _field_plans(spec: FormSpec) -> dict[str, _FieldPlan]:
     def build() -> dict[str, _FieldPlan]:
         out = {}
         for fid, fs in spec.fields.items():
-            d = spec.decimals(fs)
             compute = fs.compute
             refs = None if compute is None else tuple(_refs(compute, spec))
             rubric = compute is not None and any(k in compute for k in ("rubric_total", "rubric_pct"))
-            out[fid] = _FieldPlan(fid, fs.label, fs.type, 2 if d is None else d, refs, rubric)
+            out[fid] = _FieldPlan(fid, fs.label, fs.type, _decimals(spec, fs), refs, rubric)
         return out
 
     return memo(spec, "fact_plans", build)
@@ -266,14 +271,10 @@ def _table_columns(spec: FormSpec) -> dict[str, list[tuple[str, str, str, str, i
     """Table id → its columns as (column id, fact id, label, type, decimals), once per spec."""
 
     def build() -> dict[str, list[tuple[str, str, str, str, int]]]:
-        out = {}
-        for table_id, tspec in spec.tables.items():
-            cols = []
-            for col in tspec.columns:
-                d = spec.decimals(col)
-                cols.append((col.id, f"{table_id}.{col.id}", col.label, col.type, 2 if d is None else d))
-            out[table_id] = cols
-        return out
+        return {
+            table_id: [(c.id, f"{table_id}.{c.id}", c.label, c.type, _decimals(spec, c)) for c in tspec.columns]
+            for table_id, tspec in spec.tables.items()
+        }
 
     return memo(spec, "fact_tables", build)
 

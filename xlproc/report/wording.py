@@ -293,18 +293,13 @@ class WordingEnvironment(ImmutableSandboxedEnvironment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        cls = type(obj)
-        if cls is dict:
+        if type(obj) is dict:
             if attribute in obj:
                 return obj[attribute]
-        else:  # _data_attribute, inlined: this runs for every attribute a snippet reads
-            names = _FAST.get(cls)
-            if names is not None:
-                if attribute in names:
-                    return getattr(obj, attribute)
-                cells = obj.__dict__.get("cells") if cls in _ROWS else None
-                if cells is not None and attribute in cells:
-                    return cells[attribute]
+        else:
+            value = _data_attribute(obj, attribute)
+            if value is not _NOT_DATA:
+                return value
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
