@@ -22,13 +22,18 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | ge
 def _create_temp(target: Path) -> tuple[int, Path]:
     """Create a new, empty temporary file in the target's folder; return (fd, path)."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        made = False
         while True:
             tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}{target.suffix}"
             try:
                 return os.open(tmp, _FLAGS, 0o666), tmp
             except FileExistsError:
                 continue
+            except FileNotFoundError:  # the folder is new: made once (not asked before every write)
+                if made:
+                    raise
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made = True
     except OSError as exc:
         raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc
 

@@ -46,6 +46,7 @@ class CheckOutcome:
     report: CheckReport
     previous: PreviousYear | None = None
     notes: tuple[str, ...] = ()  # Chinese remarks (last year's workbook unreadable …)
+    digest: str = ""  # the sha256 of ``data`` when the caller already has it (a batch hashes every input)
 
     @property
     def department(self) -> str:
@@ -53,7 +54,7 @@ class CheckOutcome:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.digest or hashlib.sha256(self.data).hexdigest()
 
 
 def department_key(name: str) -> str:

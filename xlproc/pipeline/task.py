@@ -370,7 +370,7 @@ def process_file(
     try:
         outcome = pipeline.check(data, previous, str(path))
         outcome.report.source = source
-        outcome = replace(outcome, source=source)
+        outcome = replace(outcome, source=source, digest=sha)
         department = outcome.department
         folder = output_paths(outbox, department or path.stem, stem)["findings"].parent
         safe_stem = safe_component(stem, "工作簿")

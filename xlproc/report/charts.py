@@ -6,9 +6,9 @@ its import alone ~0.5 s per worker), while two horizontal bar charts drawn with
 ImageDraw and a cached FreeType font take ~1 ms together (see benchmarks/report.py).
 Where that time goes, and what is cached per process because of it: rasterising
 glyphs (each character once), the scores chart's fixed parts (title, legend,
-labels, 满分 bars: the rubric is fixed) and deflating the PNG, which is most of the
-cost: pictures are 16-colour 4-bit PNGs whose blank rows and repeated strips are
-deflated once (``_png``).
+labels, 满分 bars: the rubric is fixed) and deflating the PNG: pictures are 16-colour
+4-bit PNGs whose blank rows and repeated strips are deflated once (``_png``), and the
+rest with ISA-L when it is installed (``ooxml.deflate.deflate_piece``).
 The CJK font is looked up once per process among the fonts the system has (Noto CJK,
 WenQuanYi, or whatever fontconfig picks for Chinese); without one the charts are
 skipped rather than drawn with missing glyphs.
@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..ooxml.deflate import deflate_piece
 from .formatting import fmt_money, fmt_percent, fmt_score
 
 WIDTH, HEIGHT = 960, 540  # 16:9, matches the picture frames of report.docx
@@ -177,8 +178,7 @@ def _deflate_piece(data: bytes) -> tuple[bytes, int]:
     A full flush ends the piece on a byte boundary without referring back to earlier
     data, so pieces compressed separately concatenate into one valid deflate stream.
     """
-    comp = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
-    return comp.compress(data) + comp.flush(zlib.Z_FULL_FLUSH), zlib.adler32(data)
+    return deflate_piece(data), zlib.adler32(data)
 
 
 _cached_piece = functools.lru_cache(maxsize=256)(_deflate_piece)

@@ -21,7 +21,7 @@ from typing import Any
 from ..results import SEVERITY_LABELS, CheckReport
 from ..submission import Submission
 from .facts import UNFILLED, Fact, FactBook
-from .formatting import PARAGRAPH_MARK, clean_inline, clean_text, fmt_score, share_pct
+from .formatting import PARAGRAPH_MARK, clean_inline, clean_text, cn_number, fmt_score, share_pct
 from .options import ReportOptions, default_options
 from .wording import BlockDef, Wording, WordingError, allow_attributes, render_data
 
@@ -45,20 +45,14 @@ CONTEXT_KEYS = (
 )
 
 _HEADING_FORMATS = {
-    "h1": lambda n: f"{_cn(n)}、",
-    "h2": lambda n: f"（{_cn(n)}）",
+    "h1": lambda n: f"{cn_number(n)}、",
+    "h2": lambda n: f"（{cn_number(n)}）",
     "h3": lambda n: f"{n}.",
     "h4": lambda n: f"（{n}）",
 }
 
 
 _LEVELS = {kind: i for i, kind in enumerate(_HEADING_FORMATS)}  # h1 → 0 … h4 → 3
-
-
-def _cn(n: int) -> str:
-    from .formatting import cn_number
-
-    return cn_number(n)
 
 
 DRAFT_SUFFIX = "_草稿"
