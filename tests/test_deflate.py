@@ -33,6 +33,7 @@ def test_round_trip_and_standard_streams(backend):
     assert zlib.decompress(packed, -15) == data  # plain zlib reads it
     assert deflate.inflate(packed, len(data)) == data
     assert deflate.crc32(data) == zlib.crc32(data)
+    assert deflate.adler32(data) == zlib.adler32(data) and deflate.adler32(data, 7) == zlib.adler32(data, 7)
     with pytest.raises(deflate.error):
         deflate.inflate(b"\x00garbage" * 10, 100)
 

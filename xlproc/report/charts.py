@@ -24,7 +24,6 @@ import itertools
 import shutil
 import struct
 import subprocess
-import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..ooxml.deflate import deflate_piece
+from ..ooxml.deflate import adler32, crc32, deflate_piece
 from .formatting import fmt_money, fmt_percent, fmt_score
 
 WIDTH, HEIGHT = 960, 540  # 16:9, matches the picture frames of report.docx
@@ -163,7 +162,7 @@ def _text(img: Image.Image, xy: tuple[float, float], text: str, size: int, ancho
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc32(kind + data))
 
 
 _ADLER_MOD = 65521
@@ -178,7 +177,7 @@ def _deflate_piece(data: bytes) -> tuple[bytes, int]:
     A full flush ends the piece on a byte boundary without referring back to earlier
     data, so pieces compressed separately concatenate into one valid deflate stream.
     """
-    return deflate_piece(data), zlib.adler32(data)
+    return deflate_piece(data), adler32(data)
 
 
 _cached_piece = functools.lru_cache(maxsize=256)(_deflate_piece)
