@@ -124,6 +124,12 @@ def _department(name: str):
     return lambda xml: xml.replace(GOOD_DEPARTMENT.encode(), escaped)
 
 
+def _declared(encoding: str):
+    """The part with its XML declaration naming ``encoding`` (added when it has none)."""
+    decl = b'<?xml version="1.0" encoding="%s" standalone="yes"?>' % encoding.encode()
+    return lambda xml: re.sub(rb"^<\?xml[^>]*\?>", decl, xml) if xml.startswith(b"<?xml") else decl + xml
+
+
 def _strict(xml: bytes) -> bytes:
     return xml.replace(
         b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -224,6 +230,31 @@ def build(folder: Path) -> list[Case]:
         kind="dimension",
     )
     add("table_range_beyond_sheet.xlsx", edit(GOOD, {"xl/workbook.xml": _table_to_the_end}), False, kind="dimension")
+    # A far cell and relationships that do not parse: which sheet to clip cannot be known.
+    far_row = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    rels = "xl/_rels/workbook.xml.rels"
+    add(
+        "far_cell_broken_rels.xlsx",
+        edit(
+            GOOD, {sheet: _in_sheet_data(far_row), rels: lambda x: x.replace(b"<Relationship ", b"<Relationship <", 1)}
+        ),
+        True,
+        "工作表关系部件",
+        "dimension",
+    )
+    add(
+        "far_cell_deep_rels.xlsx",
+        edit(
+            GOOD,
+            {
+                sheet: _in_sheet_data(far_row),
+                rels: lambda x: x.replace(b"</Relationships>", b"<x>" * 5000 + b"</x>" * 5000 + b"</Relationships>"),
+            },
+        ),
+        True,
+        "嵌套过深",
+        "dimension",
+    )
     add(
         "lying_dimension.xlsx",
         edit(GOOD, {sheet: lambda x: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', x)}),
@@ -242,6 +273,24 @@ def build(folder: Path) -> list[Case]:
         ),
         False,
         kind="dimension",
+    )
+    # -- encoding declarations expat cannot use (unknown, multi-byte, not a text codec) ---------
+    for part, short in (
+        ("xl/workbook.xml", "workbook"),
+        ("xl/_rels/workbook.xml.rels", "rels"),
+        (sheet, "sheet"),
+        ("xl/styles.xml", "styles"),
+    ):
+        for enc in ("UT-F-8", "GBK", "rot13"):
+            # workbook.xml names the sheets and cells: refused naming the part; the others are read
+            refused = short == "workbook"
+            add(f"encoding_{short}_{enc}.xlsx", edit(GOOD, {part: _declared(enc)}), refused, part * refused, "encoding")
+    add(
+        "far_cell_rels_encoding.xlsx",
+        edit(GOOD, {sheet: _in_sheet_data(far_row), rels: _declared("UT-F-8")}),
+        True,
+        "工作表关系部件",
+        "dimension",
     )
     # -- deep XML ----------------------------------------------------------------------------
     add(

@@ -225,7 +225,7 @@ def test_far_sheets_are_measured_whether_the_guard_kept_them_or_not(kept: bool, 
     guard._cached.cache_clear()  # results are cached by content
     inspected = inspect_package(data)
     assert (sheet in inspected.bodies) is kept and (sheet in inspected.far) is not kept
-    assert inspected.reaches_far(sheet) and inspected.any_far()
+    assert inspected.reaches_far(sheet)
     assert ("xl/theme/theme1.xml" in inspected.far) is not kept  # streamed parts are all measured
     pkg = open_package(Path("far.xlsx"), data)
     assert [c[-7:] for c in pkg.clipped.values()] == ["1048576"] and pkg.read_data is not pkg.data
@@ -241,3 +241,28 @@ def test_guard_limits_are_configurable() -> None:
     inspect_package(data)
     with pytest.raises(PackageRefused, match="解压后过大"):
         inspect_package(data, Limits(max_part_bytes=1000))
+
+
+def test_an_unusable_encoding_declaration_is_a_parse_error_and_handler_errors_pass() -> None:
+    from xml.parsers import expat
+
+    from xlproc.ooxml.xmlparse import parse_all
+
+    for enc in ("UT-F-8", "GBK", "utf-32", "rot13", "idna"):
+        with pytest.raises(expat.ExpatError) as caught:
+            parse_all(expat.ParserCreate(), f'<?xml version="1.0" encoding="{enc}"?><a/>'.encode())
+        assert caught.value.lineno == 1, enc
+    parse_all(expat.ParserCreate(), b'<?xml version="1.0" encoding="cp1252"?><a>\xe9</a>')  # a codec expat can use
+
+    class Own(ValueError):
+        pass
+
+    for error in (KeyError("x"), Own("mine")):
+
+        def start(_name: str, _attrs: dict, error: Exception = error) -> None:
+            raise error
+
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = start
+        with pytest.raises(type(error)):
+            parse_all(parser, b"<a/>")

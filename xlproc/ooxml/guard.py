@@ -92,10 +92,6 @@ class Inspected:
         body = self.bodies.get(name)
         return body is not None and extent.reaches_far(body)
 
-    def any_far(self) -> bool:
-        """Whether any XML member may reach far (each kept part measured now)."""
-        return bool(self.far) or any(extent.reaches_far(body) for body in self.bodies.values())
-
 
 KEEP_PART_BYTES = 16 * MiB
 

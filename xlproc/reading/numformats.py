@@ -12,6 +12,8 @@ import contextlib
 import functools
 from xml.parsers import expat
 
+from ..ooxml.xmlparse import parse_all
+
 _BUILTIN_PERCENT = frozenset({9, 10})
 
 
@@ -78,7 +80,7 @@ def percent_styles(styles_xml: bytes) -> frozenset[int]:
     parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = no_dtd
     with contextlib.suppress(expat.ExpatError, _Stop):  # a broken styles part: the formats read so far stand
-        parser.Parse(styles_xml, True)
+        parse_all(parser, styles_xml)
     percent = {fid for fid, code in codes.items() if is_percent_code(code)}
     builtin = _BUILTIN_PERCENT - codes.keys()  # a file may redefine a built-in id
     return frozenset(i for i, fid in enumerate(xf_formats) if fid in builtin or fid in percent)

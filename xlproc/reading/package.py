@@ -25,10 +25,12 @@ from ..io.safe_read import read_input
 from ..ooxml import extent
 from ..ooxml.a1 import col_number
 from ..ooxml.guard import LIMITS, STRICT_NS, Inspected, PackageRefused, inspect_package, local_payload
+from ..ooxml.xmlparse import parse_all
 from ..ooxml.zipout import Member, Packed, zip_bytes
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"  # which part is which sheet
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384
 # Rows and columns kept around the form's named cells when a sheet is clipped: the
 # reader looks up to 50 rows below a table for rows typed outside it.
@@ -149,11 +151,25 @@ def open_package(path: Path, data: bytes | None = None) -> Package:
         parsed = _parse_workbook_xml(body)
     except _Refused as exc:
         raise WorkbookError(path, str(exc)) from None
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, expat.ExpatError, ValueError) as exc:
-        raise WorkbookError(path, f"文件已损坏或不完整，无法读取工作簿结构（{type(exc).__name__}）") from None
+    except expat.ExpatError as exc:
+        raise WorkbookError(
+            path,
+            f"文件已损坏，无法读取工作簿结构（xl/workbook.xml 第 {exc.lineno} 行第 {exc.offset + 1} 列的 XML 格式有误）",
+        ) from None
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError):
+        raise WorkbookError(path, "文件已损坏或不完整，无法读取工作簿结构（xl/workbook.xml 无法解压或读取）") from None
     sheets, names, rids = parsed
     pkg = Package(path, data, list(sheets), dict(names), key=names, read_data=data, inspected=inspected)
-    _clip_far_sheets(pkg, dict(zip(sheets, rids, strict=True)), inspected)
+    try:
+        _clip_far_sheets(pkg, dict(zip(sheets, rids, strict=True)), inspected)
+    except _Refused as exc:
+        raise WorkbookError(path, str(exc)) from None
+    except expat.ExpatError as exc:  # the relationships are broken and a part reaches far
+        raise WorkbookError(
+            path,
+            f"文件已损坏：工作表关系部件 {WORKBOOK_RELS} 第 {exc.lineno} 行第 {exc.offset + 1} 列的 XML 格式有误，"
+            "且文件中有远超表单范围的单元格，无法安全读取。请在 Excel 或 WPS 中打开后另存，再重新提交",
+        ) from None
     return pkg
 
 
@@ -236,7 +252,7 @@ def _member(pkg: Package, name: str) -> bytes | None:
 
 def _sheet_parts(pkg: Package, rids: dict[str, str]) -> dict[str, str]:
     """Sheet name → worksheet part name, through xl/_rels/workbook.xml.rels."""
-    rels = _member(pkg, "xl/_rels/workbook.xml.rels")
+    rels = _member(pkg, WORKBOOK_RELS)
     if rels is None:
         return {}
     targets = dict(_rel_targets(rels))
@@ -270,9 +286,9 @@ def _clip_far_sheets(pkg: Package, rids: dict[str, str], inspected: Inspected) -
     try:
         parts = _sheet_parts(pkg, rids)
     except (_Refused, expat.ExpatError):
-        if not inspected.any_far():
-            return  # nothing reaches far: the sheet list is not needed (as when far was empty)
-        raise
+        if not _over_budget_anywhere(inspected):
+            return  # no part spans too much: the sheet list is not needed (as when nothing reaches far)
+        raise  # which sheet to clip cannot be known (open_package refuses the file)
     replaced: dict[str, bytes] = {}
     for sheet, part in parts.items():
         if not inspected.reaches_far(part):
@@ -280,8 +296,7 @@ def _clip_far_sheets(pkg: Package, rids: dict[str, str], inspected: Inspected) -
         xml = _member(pkg, part)
         if xml is None or not extent.reaches_far(xml):
             continue
-        rows, cols = extent.extent(xml)
-        if rows * max(cols, 1) <= LIMITS.max_sheet_cells and rows <= MAX_ROWS and cols <= MAX_COLS:
+        if not _over_budget(xml):
             continue
         refs = [r for r in (parse_ref(t) for t in pkg.names.values()) if r is not None and r.sheet == sheet]
         max_row = max((r.row2 for r in refs), default=0) + _CLIP_MARGIN_ROWS
@@ -299,6 +314,21 @@ def _clip_far_sheets(pkg: Package, rids: dict[str, str], inspected: Inspected) -
         else:
             members.append(Member(info.filename, dt, info.external_attr, raw=(info, local_payload(pkg.data, info))))
     pkg.read_data = zip_bytes(members)
+
+
+def _over_budget(xml: bytes) -> bool:
+    """Whether the cells of a part span more than a sheet may (measured exactly)."""
+    rows, cols = extent.extent(xml)
+    return rows * max(cols, 1) > LIMITS.max_sheet_cells or rows > MAX_ROWS or cols > MAX_COLS
+
+
+def _over_budget_anywhere(inspected: Inspected) -> bool:
+    """Whether any XML part may span more than a sheet may: a part too large to keep that
+    reached far while it streamed, or a kept one that measures too far (a theme's
+    ``r="50000"`` reaches far by the cheap test and measures well within)."""
+    if inspected.far:
+        return True
+    return any(extent.reaches_far(body) and _over_budget(body) for body in inspected.bodies.values())
 
 
 class _Refused(ValueError):
@@ -332,7 +362,7 @@ def _expat_parse(xml: bytes, start, end=None, chars=None) -> None:
         parser.CharacterDataHandler = chars
     parser.StartDoctypeDeclHandler = no_dtd
     parser.EntityDeclHandler = no_dtd
-    parser.Parse(xml, True)
+    parse_all(parser, xml)
 
 
 @functools.lru_cache(maxsize=16)

@@ -23,13 +23,13 @@ except ImportError:  # pragma: no cover
     _zlib = zlib  # type: ignore[assignment]
 
 from ..errors import WorkbookError
+from ..ooxml.xmlparse import parse_all
 from .numformats import percent_styles
-from .package import Package
+from .package import WORKBOOK_RELS, Package
 from .sheetscan import SheetScan, scan_sheet
 
 PART_LIMIT = 256 * 1024 * 1024  # never inflate more than this for one part (the package budget is stricter)
 _WORKBOOK = "xl/workbook.xml"
-_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _LAYOUTS: dict[tuple, tuple[dict[str, str], str]] = {}
 
 
@@ -45,7 +45,7 @@ def _parse(xml: bytes, start) -> None:
     parser.StartElementHandler = start
     parser.StartDoctypeDeclHandler = no_dtd
     with contextlib.suppress(expat.ExpatError, _Stop):
-        parser.Parse(xml, True)
+        parse_all(parser, xml)
 
 
 @functools.lru_cache(maxsize=16)
@@ -134,7 +134,7 @@ class Parts:
 
     def _layout(self) -> tuple[dict[str, str], str]:
         if self._layout_hit is None:
-            rels = self.read(_WORKBOOK_RELS)
+            rels = self.read(WORKBOOK_RELS)
             key = (self.pkg.key, rels)  # pkg.key: the parsed workbook.xml, shared by identical parts
             hit = _LAYOUTS.get(key) if self.pkg.key else None
             if hit is None:

@@ -28,6 +28,7 @@ from xml.parsers import expat
 
 from ..form.layout import col_letter
 from ..ooxml.a1 import col_number
+from ..ooxml.xmlparse import parse_all
 from .numbers import showable
 
 _P = rb"(?:[A-Za-z_][\w.\-]{0,31}:)?"  # an optional namespace prefix (x:c, Strict files …)
@@ -264,5 +265,5 @@ def _counted(xml: bytes, style_ids: frozenset[int]) -> SheetScan:
     with contextlib.suppress(
         expat.ExpatError, _NoRef
     ):  # what was read so far stands; calamine has judged the sheet readable
-        parser.Parse(xml, True)
+        parse_all(parser, xml)
     return out
