@@ -188,6 +188,57 @@ def _answer(path: Path, answers: dict[str, str], out: Path) -> Path:
     return answer_in_results(path, out, answers)
 
 
+def _odd_references(src: Path, out: Path) -> Path:
+    """Every sheet with its cell references spelled as another writer may (b5, $B$5) and stray
+    cells whose r names no cell (a column alone, a row alone, beyond the sheet)."""
+    stray = "".join(f'<c r="{r}" t="inlineStr"><is><t>x</t></is></c>' for r in ("B", "7", "XFE1", "A0", "A1048577"))
+
+    def respell(xml: str) -> str:
+        n = iter(range(10**6))
+        xml = re.sub(
+            r'(<c\b[^>]*?\br=")([A-Z]+)(\d+)"',
+            lambda m: (
+                m.group(1) + (m.group(2).lower() + m.group(3) if next(n) % 2 else f"${m.group(2)}${m.group(3)}") + '"'
+            ),
+            xml,
+        )
+        return re.sub(r"(<row\b[^>]*>)", lambda m: m.group(1) + stray, xml, count=1)
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = respell(data.decode("utf-8")).encode("utf-8")
+            zout.writestr(info, data)
+    return out
+
+
+def test_explanations_are_read_whatever_the_references_look_like(rich: Path, tmp_path: Path) -> None:
+    first = annotate_workbook(rich, _report(), tmp_path / "r1.xlsx")
+    answered = _answer(first, {"dev.income": "新增网络安全专项，已报批"}, tmp_path / "answered.xlsx")
+    expected = {("dev.income", SHEET1, "B2"): "新增网络安全专项，已报批"}
+    assert read_explanations(answered) == expected
+    odd = _odd_references(answered, tmp_path / "odd.xlsx")
+    assert "$" in zipfile.ZipFile(odd).read("xl/worksheets/sheet1.xml").decode()
+    assert read_explanations(odd) == expected
+
+
+def test_a_cell_spelled_otherwise_is_never_written_twice(rich: Path, tmp_path: Path) -> None:
+    """A second <c r="B2"> beside the department's <c r="$B$2"> makes Excel repair the file
+    and drop one of them: such a sheet is not annotated in place."""
+    odd = _odd_references(rich, tmp_path / "odd.xlsx")
+    before = odd.read_bytes()
+    result = annotate(odd, _report(), tmp_path / "r1.xlsx")
+    with zipfile.ZipFile(result.path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                refs = re.findall(r'<c\b[^>]*?\br="([^"]*)"', z.read(name).decode())
+                cells = [r.upper().replace("$", "") for r in refs if re.fullmatch(r"\$?[A-Za-z]+\$?\d+", r)]
+                assert len(cells) == len(set(cells)), (name, sorted(c for c in cells if cells.count(c) > 1))
+    assert not result.in_place and "written as" in result.reason
+    assert odd.read_bytes() == before  # the department's file as it was
+
+
 def test_explanations_are_kept_and_warnings_become_explained(rich: Path, tmp_path: Path) -> None:
     first = annotate_workbook(rich, _report(), tmp_path / "r1.xlsx")
     answered = _answer(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..ooxml.a1 import a1, split_a1
 from ..ooxml.xmltext import get_attr, iter_spans, unescape
 from .package import REL_SHARED_STRINGS, Package
 
@@ -55,7 +56,7 @@ def shared_strings(pkg: Package, workbook_part: str) -> list[str]:
 
 
 def read_cells(pkg: Package, part: str, workbook_part: str) -> dict[str, str]:
-    """{A1 ref: text} of every non-empty cell of worksheet ``part``."""
+    """{A1 ref: text} of every non-empty cell of worksheet ``part`` (refs as Excel writes them)."""
     xml = pkg.read_text(part)
     strings: list[str] | None = None
     cells: dict[str, str] = {}
@@ -78,5 +79,7 @@ def read_cells(pkg: Package, part: str, workbook_part: str) -> dict[str, str]:
             else:
                 text = value
         if text != "" and ref:
-            cells[ref] = text
+            rc = split_a1(ref)  # "b5" or "$B$5" as B5; no reference, or none in a sheet: not a cell
+            if rc is not None:
+                cells[a1(*rc)] = text
     return cells

@@ -2,7 +2,9 @@
 
 Works on the text of the part. Rows and cells are found by their ``r`` attribute,
 which Excel, WPS, LibreOffice, openpyxl and xlsxwriter always write; a sheet whose
-rows lack it cannot be annotated in place (the caller falls back).
+rows lack it, or that spells a cell or row we must create otherwise (``b5``, ``$B$5``,
+``r='5'``), cannot be annotated in place (the caller falls back): a second cell or row
+with the same reference is never written.
 """
 
 from __future__ import annotations
@@ -205,6 +207,8 @@ class SheetXml:
             rc = split_a1(r or "")
             if rc is None:
                 raise UnsupportedPackageError(f"{self.part}: cells without r in row {row}")
+            if rc[1] == col:  # the cell is there, spelled otherwise (b5, $B$5, r='B5'): never a twin
+                raise UnsupportedPackageError(f"{self.part}: cell {ref} written as {r!r}")
             if rc[1] > col:
                 insert_at = m.end() + cm.start()
                 break
@@ -224,6 +228,8 @@ class SheetXml:
             r = get_attr(rm.group(0), "r")
             if r is None or not r.isdigit():
                 raise UnsupportedPackageError(f"{self.part}: rows without r")
+            if int(r) == row:  # the row is there, spelled otherwise (r='5', r = "5"): never a twin
+                raise UnsupportedPackageError(f"{self.part}: row {row} written as {rm.group(0)[:40]!r}")
             if int(r) > row:
                 insert_at = data.start + rm.start()
                 break
