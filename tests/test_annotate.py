@@ -12,6 +12,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from xml.parsers import expat
 
 import openpyxl
 import pytest
@@ -237,6 +238,26 @@ def test_a_cell_spelled_otherwise_is_never_written_twice(rich: Path, tmp_path: P
                 assert len(cells) == len(set(cells)), (name, sorted(c for c in cells if cells.count(c) > 1))
     assert not result.in_place and "written as" in result.reason
     assert odd.read_bytes() == before  # the department's file as it was
+
+
+def test_a_tag_with_gt_in_an_attribute_value_is_never_cut(rich: Path, tmp_path: Path) -> None:
+    """``<c r="B2" s="3" note="1>0">`` is well-formed; an editor that ends the tag at its
+    first ``>`` would write ``<c r="B2" s="3" note="1 s="9">0">``. Such a part is not
+    edited in place, and what comes back parses."""
+    src = tmp_path / "gt.xlsx"
+    with zipfile.ZipFile(rich) as zin, zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb'(<c r="B2")', rb'\1 note="1>0"', data)
+                assert n == 1
+            zout.writestr(info, data)
+    result = annotate(src, _report(), tmp_path / "out.xlsx")
+    assert not result.in_place and "attribute" in result.reason
+    with zipfile.ZipFile(result.path) as z:
+        for name in z.namelist():
+            if name.endswith((".xml", ".rels")):
+                expat.ParserCreate().Parse(z.read(name), True)
 
 
 def test_explanations_are_kept_and_warnings_become_explained(rich: Path, tmp_path: Path) -> None:

@@ -13,7 +13,16 @@ import functools
 import re
 
 from ..ooxml.a1 import a1, split_a1
-from ..ooxml.xmltext import Span, del_attr, find_element, get_attr, ns_prefix, set_attr, top_level_children
+from ..ooxml.xmltext import (
+    Span,
+    del_attr,
+    find_element,
+    get_attr,
+    ns_prefix,
+    set_attr,
+    top_level_children,
+    whole_tag,
+)
 from .package import NS_REL, Package, UnsupportedPackageError
 
 # Children of <worksheet> that must come after <legacyDrawing> (ECMA-376 CT_Worksheet).
@@ -194,7 +203,7 @@ class SheetXml:
         if m is None:
             self._insert_row(row, f'<{self.p}row r="{row}">{cell_xml}</{self.p}row>')
             return
-        tag = m.group(0)
+        tag = whole_tag(m.group(0))
         if tag.endswith("/>"):
             new = tag[:-2].rstrip() + ">" + cell_xml + f"</{self.p}row>"
             self.xml = self.xml[: m.start()] + new + self.xml[m.end() :]

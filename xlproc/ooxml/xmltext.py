@@ -81,8 +81,26 @@ def tag_attrs(tag: str) -> dict[str, str]:
     return out
 
 
+def whole_tag(tag: str) -> str:
+    """``tag`` itself, after making sure it is a whole start tag; ValueError if it is cut.
+
+    A quoted attribute value may hold ``>`` (``note="1>0"``): a tag found by a pattern
+    that stops at the first ``>`` then ends inside that value, and an attribute written
+    into it would break the part. Only double quotes and an even number of them: the tag
+    is whole (one count, no scan); otherwise it is walked quote by quote (``tag_end``).
+    """
+    if "'" not in tag and not tag.count('"') % 2:
+        return tag
+    if tag_end(tag, 1, len(tag)) != len(tag):
+        raise ValueError(f"start tag cut inside an attribute value: {tag[:60]!r}")
+    return tag
+
+
 def set_attr(tag: str, name: str, value: str) -> str:
-    """Start tag with attribute ``name`` set to ``value`` (added before the tag end)."""
+    """Start tag with attribute ``name`` set to ``value`` (added before the tag end).
+
+    ValueError when ``tag`` is cut inside an attribute value (``whole_tag``)."""
+    tag = whole_tag(tag)
     pat = _attr_re(name)
     new = f'{name}="{escape(value)}"'
     if pat.search(tag):
@@ -92,8 +110,8 @@ def set_attr(tag: str, name: str, value: str) -> str:
 
 
 def del_attr(tag: str, name: str) -> str:
-    """Start tag without attribute ``name``."""
-    return _attr_re(name).sub("", tag, count=1)
+    """Start tag without attribute ``name`` (ValueError when ``tag`` is cut, ``whole_tag``)."""
+    return _attr_re(name).sub("", whole_tag(tag), count=1)
 
 
 def root_prefix(xml: str, local: str) -> str:
