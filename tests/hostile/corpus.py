@@ -40,6 +40,7 @@ class RawMember:
     declared_size: int | None = None  # lie about the inflated size
     crc: int | None = None  # lie about the CRC
     stored: bool = False
+    central_name: str | None = None  # lie about the name in the central directory
 
 
 def read_members(path: Path) -> list[RawMember]:
@@ -77,7 +78,7 @@ def write_zip(members: list[RawMember]) -> bytes:
             crc,
             len(payload),
             size,
-            len(name),
+            len(name if m.central_name is None else m.central_name.encode("utf-8")),
             0,
             0,
             0,
@@ -85,7 +86,7 @@ def write_zip(members: list[RawMember]) -> bytes:
             0,
             offset,
         )
-        central += name
+        central += name if m.central_name is None else m.central_name.encode("utf-8")
     start = len(out)
     out += central
     n = len(members)
@@ -273,6 +274,22 @@ def build(folder: Path) -> list[Case]:
         ),
         False,
         kind="dimension",
+    )
+    # -- members that are not what the central directory says ---------------------------------
+    add(
+        "folder_entry_hiding_a_sheet.xlsx",
+        edit(GOOD, {}, **{sheet: {"central_name": sheet[:-1] + "/"}}),
+        True,
+        "不一致",
+        "names",
+    )
+    add("nul_in_member_name.xlsx", edit(GOOD, {}, [RawMember("xl/\x00evil.xml", b"<x/>")]), True, "空字符", "names")
+    add(
+        "folder_entry_with_data.xlsx",
+        edit(GOOD, {}, [RawMember("xl/media/", b"data hidden in a folder")]),
+        True,
+        "文件夹却含有数据",
+        "names",
     )
     # -- encoding declarations expat cannot use (unknown, multi-byte, not a text codec) ---------
     for part, short in (

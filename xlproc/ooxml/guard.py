@@ -239,7 +239,8 @@ def _inspect(data: bytes, limits: Limits) -> Inspected:
     total = 0
     for info in infos:
         name = info.filename
-        why = check_member_name(name)
+        # zipfile cuts a name at its first NUL ("xl/\0orksheets/…" becomes the folder "xl/")
+        why = check_member_name(info.orig_filename if "\x00" in info.orig_filename else name)
         if why:
             raise PackageRefused(f"压缩包成员名不安全：{why}")
         key = name.casefold()
@@ -268,7 +269,10 @@ def _inspect(data: bytes, limits: Limits) -> Inspected:
         _check_types(data, infos, seen)
         for info in infos:
             current = info.filename
-            if current.endswith("/"):
+            if current.endswith("/"):  # a folder: holds nothing, and its header says the same name
+                local_payload(data, info)
+                if info.file_size or info.compress_size > 2:  # an empty deflate stream is 2 bytes
+                    raise PackageRefused(f"压缩包成员“{current[:80]}”是文件夹却含有数据")
                 continue
             reaches, body = _verify_member(data, info, limits)
             if reaches:

@@ -16,6 +16,7 @@ showing 98.6% is 98.6, not 0.986).
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ from .parts import Parts
 from .sanitize import readable_copy
 from .sheetscan import SheetScan
 
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError)
 _NO_RESULT = "单元格中的公式（={formula}）没有保存计算结果（文件未经 Excel 或 WPS 重新计算），请打开后保存，或直接填写"
 
 
@@ -75,7 +77,11 @@ class _Sheets:
         self.cleaned = True
         layout = [self.parts.sheet_part(s) for s in self.pkg.sheets]
         members = [p for p in layout if p] + [self.parts.shared_strings_part()]
-        self.book = _open_book(self.pkg, readable_copy(self.pkg.read_data or self.pkg.data, members))
+        try:
+            copy = readable_copy(self.pkg.read_data or self.pkg.data, members)
+        except _ZIP_ERRORS:  # the guard passed the package: a trick it does not know yet
+            raise WorkbookError(self.pkg.path, "文件已损坏，无法读取工作表内容（压缩包的目录与内容不一致）") from None
+        self.book = _open_book(self.pkg, copy)
         self.cache.clear()
 
     def grid(self, name: str) -> list[list[Any]]:
