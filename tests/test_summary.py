@@ -42,7 +42,8 @@ def summary(tmp_path_factory) -> tuple[Path, object]:
     write_template(inbox / "20_空白表.xlsx", department="示例区空白局")  # a blank form, only the name
     (inbox / "30_损坏.xlsx").write_bytes(b"PK\x03\x04 broken")
     roster = tmp / "名单.csv"
-    names = ["示例区司法局", "示例区统计局", "示例区教育局", "示例区卫生健康局"]
+    # as typed in a roster: a zero-width space copied from a web page, a full-width blank
+    names = ["示例区司法局", "示例区统计局\u200b", "示例区教育局", "示例区卫生健康局\u3000"]
     roster.write_text("部门名称\n" + "\n".join(names) + "\n", encoding="utf-8-sig")
     opts = BatchOptions(jobs=0, roster=roster, pipeline=PipelineOptions(report=False))
     batch = process_folder(inbox, tmp / "out", opts)

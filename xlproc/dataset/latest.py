@@ -8,10 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-
-def department_key(name: str) -> str:
-    """How two department names are compared: whitespace (incl. full-width) ignored."""
-    return "".join((name or "").split()).casefold()
+from ..io.names import name_key as department_key  # one comparison everywhere (NFKC, blanks, zero-width, case)
 
 
 def superseded(items: Iterable[tuple[str, str, float]]) -> dict[str, str]:
