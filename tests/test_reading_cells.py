@@ -310,3 +310,30 @@ def test_unrepresentable_text_is_a_cell_problem(make_workbook, tmp_path):
     json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
     json.dumps(sub.to_dict(), ensure_ascii=False).encode("utf-8")
     build_context(sub, report)
+
+
+def test_invisible_characters_alone_are_blank_and_beside_a_figure_are_ignored(make_workbook, tmp_path):
+    """A zero-width space or a BOM copied from a web page or Word: a cell holding only such
+    characters is 未填报, never a value nobody can see; beside a figure or a choice they
+    are dropped (the clerk sees 300.25 and 是)."""
+    src = make_workbook({**BASE, "dept_code": "X01", "org_level": "正科级"})
+    sub0 = read_workbook(src)
+    assert sub0.value("dept_code") == "X01" and sub0.value("org_level") == "正科级"
+    cells = {
+        "dept_code": "inlineStr|<is><t>\u200b\u3000\ufeff</t></is>",
+        "budget_income_general": "inlineStr|<is><t>\u200b300.25\u2060</t></is>",
+        "org_level": "inlineStr|<is><t>\ufeff正科级</t></is>",
+        "staff_quota": "inlineStr|<is><t>\u202e</t></is>",
+        "fill_date": "inlineStr|<is><t>\ufeff</t></is>",
+    }
+    edits: dict[str, dict[str, str]] = {}
+    for fid, spec in cells.items():
+        edits.setdefault(sub0[fid].sheet, {})[sub0[fid].cell] = spec
+    sub = read_workbook(put_cells(src, tmp_path / "invisible.xlsx", edits))
+    assert sub.value("dept_code") is None and not sub["dept_code"].problem
+    assert sub.value("budget_income_general") == Decimal("300.25") and not sub["budget_income_general"].problem
+    assert sub.value("org_level") == "正科级" and not sub["org_level"].problem
+    assert sub.value("staff_quota") is None and not sub["staff_quota"].problem
+    assert sub.value("fill_date") is None and not sub["fill_date"].problem
+    context = build_context(sub, run_checks(sub))
+    assert "\u200b" not in json.dumps(context, ensure_ascii=False, default=str)

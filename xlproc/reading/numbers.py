@@ -36,6 +36,10 @@ _UNSHOWABLE = re.compile("[\x00-\x08\x0e-\x1f\ufffd\ufffe\uffff\ud800-\udfff]")
 _SOFT_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})  # Word's manual line break, form feed
 _SUSPECT = re.compile("[\x00-\x1f\ufffd\ufffe\uffff\ud800-\udfff]")  # incl. \t \n \r \x0b \x0c: rare in numbers
 
+# Format characters that show nothing (zero-width space/joiners, bidi marks, word joiner,
+# BOM, soft hyphen): copied from a web page or Word, a cell holding only these is blank.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
 Parsed = tuple[Any, str]  # (value or None, problem message or "")
 
 
@@ -94,7 +98,10 @@ def _out_of_range(value: Decimal, unit: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """NFKC (full-width digits and punctuation → ASCII) and trimmed, incl. ideographic spaces."""
+    """NFKC (full-width digits and punctuation → ASCII), without invisible format characters
+    (a zero-width space copied with a figure), trimmed, incl. ideographic spaces."""
+    if not text.isprintable():
+        text = _INVISIBLE.sub("", text)
     return unicodedata.normalize("NFKC", text).strip()
 
 
@@ -173,7 +180,10 @@ def parse_date(raw: Any) -> Parsed:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 80000:
         return _EXCEL_EPOCH + timedelta(days=int(raw)), ""
     if isinstance(raw, str):
-        m = _DATE_TEXT.match(normalize_text(raw))
+        text = normalize_text(raw)
+        if not text:  # blanks and invisible characters only
+            return None, ""
+        m = _DATE_TEXT.match(text)
         if m:
             try:
                 day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -202,6 +212,8 @@ def parse_text(raw: Any) -> Parsed:
     if "\x0b" in text or "\x0c" in text:
         text = text.translate(_SOFT_BREAKS)
     text = text.strip()
+    if text and not text.isprintable() and not _INVISIBLE.sub("", text).strip():
+        return None, ""  # only zero-width spaces, a BOM, bidi marks: nothing a reader sees
     return (text or None), ""
 
 
