@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from ..errors import SpecError
 from ..form.memo import memo
 from ..form.spec import FormSpec
 from ..form.yamlfile import load_yaml_text
@@ -45,8 +46,11 @@ _KEYS = {
 _TWO = Decimal("0.01")
 
 
-class AcrossRuleError(ValueError):
-    """A malformed ``across:`` rule: names the file, the rule and the reason (Chinese)."""
+class AcrossRuleError(SpecError, ValueError):
+    """A malformed ``across:`` rule: names the file, the rule and the reason (Chinese).
+
+    A SpecError like every other pack file's error (the CLI and the portal say it without a
+    traceback); still a ValueError for callers that caught it as one."""
 
     def __init__(self, path: object, rule_id: str, reason: str):
         self.path, self.rule_id, self.reason = str(path), rule_id, reason

@@ -16,6 +16,7 @@ ctx.exact / ctx.total / ctx.raw`` and arithmetic on the returned numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -401,12 +402,37 @@ def op_name(compute: Mapping[str, Any]) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
+# Keys of an op's syntax that may be left out (count_between needs one bound of the two).
+_OPTIONAL_KEYS = {"count_between": ("min", "max"), "rubric_pct": ("applicable", "excluded_if")}
+_SYNTAX_KEY = re.compile(r"(\w+):")
+
+
 def check_op(compute: Mapping[str, Any], spec: FormSpec) -> str | None:
-    """A Chinese problem with one compute mapping, or None when it is valid for ``spec``."""
+    """A Chinese problem with one compute mapping, or None when it is valid for ``spec``.
+
+    Beyond the op's own check: no key its syntax does not name, none it needs left out,
+    bounds that are numbers, and a value of the wrong YAML type (a list where a column is
+    named …) reported with the syntax instead of failing later."""
     name = op_name(compute)
     if name is None:
         return f"应恰有一个运算（可选：{', '.join(OPS)}）"
-    return OPS[name].check(compute, spec)
+    op = OPS[name]
+    keys = _SYNTAX_KEY.findall(op.syntax)
+    unknown = [str(k) for k in compute if k not in keys]
+    if unknown:
+        return f"含未知的键 {', '.join(unknown)}（写法：{op.syntax}）"
+    optional = _OPTIONAL_KEYS.get(name, ())
+    missing = [k for k in keys if k not in compute and k not in optional]
+    if missing:
+        return f"缺少 {', '.join(missing)}（写法：{op.syntax}）"
+    if name == "count_between":
+        bounds = [compute.get(k) for k in ("min", "max") if compute.get(k) is not None]
+        if not bounds or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+            return f"min、max 至少填一个，且应为数字（写法：{op.syntax}）"
+    try:
+        return op.check(compute, spec)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+        return f"写法有误（应为 {op.syntax}）"
 
 
 def op_value(compute: Mapping[str, Any], spec: FormSpec, values: Values, frames: Frames, decimals: int | None):

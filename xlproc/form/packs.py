@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import SpecError
 from .ops import OPS, check_op, op_name
 from .spec import FormSpec, load_spec
-from .yamlfile import YamlContext, read_yaml
+from .yamlfile import YamlContext, malformed_in, read_yaml
 
 PACK_FILE = "pack.yaml"
 SUMMARY_KINDS = {"score": 2, "amount": 2, "percent": 2, "count": 0}  # kind → default decimals
@@ -137,7 +137,7 @@ def _figure(ctx: YamlContext, node: Any, where: str, spec: FormSpec) -> SummaryF
     if (field_id is None) == (compute is None):
         raise ctx.fail(where, "应恰有 field 或 compute 之一")
     if field_id is not None:
-        if field_id not in spec.fields:
+        if not isinstance(field_id, str) or field_id not in spec.fields:
             raise ctx.fail(f"{where}.field", f"form.yaml 中没有字段 {field_id!r}")
     else:
         compute = ctx.mapping(compute, f"{where}.compute")
@@ -167,7 +167,7 @@ def _previous(ctx: YamlContext, node: Any, spec: FormSpec) -> PreviousEdition | 
     raw = ctx.mapping(raw, "previous.fields") if raw else {}
     pairs: list[tuple[str, str | None]] = []
     for old, new in raw.items():
-        if new is not None and new not in spec.fields:
+        if new is not None and (not isinstance(new, str) or new not in spec.fields):
             raise ctx.fail(f"previous.fields.{old}", f"本版 form.yaml 中没有字段 {new!r}")
         pairs.append((str(old), None if new is None else str(new)))
     return PreviousEdition(pack_id, tuple(pairs))
@@ -175,6 +175,11 @@ def _previous(ctx: YamlContext, node: Any, spec: FormSpec) -> PreviousEdition | 
 
 @functools.lru_cache(maxsize=32)
 def _load_pack_cached(directory: Path, stamp: tuple[float, ...]) -> FormPack:
+    with malformed_in(directory / PACK_FILE):  # form.yaml and rubric.yaml name themselves
+        return _load_pack(directory)
+
+
+def _load_pack(directory: Path) -> FormPack:
     path = directory / PACK_FILE
     ctx = YamlContext(path)
     root = ctx.mapping(read_yaml(path), "(根)")

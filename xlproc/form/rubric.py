@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .yamlfile import YamlContext, read_yaml
+from .yamlfile import YamlContext, malformed_in, read_yaml
 
 RUBRIC_KINDS = ("score", "bonus", "deduction")
 
@@ -31,7 +31,12 @@ class Rubric:
 
 
 def load_rubric(path: Path) -> Rubric:
-    """Load the bureau-edited scoring rubric."""
+    """Load the bureau-edited scoring rubric (SpecError naming the file when malformed)."""
+    with malformed_in(path):
+        return _load_rubric(path)
+
+
+def _load_rubric(path: Path) -> Rubric:
     ctx = YamlContext(path)
     root = ctx.mapping(read_yaml(path), "(根)")
     node = ctx.mapping(root.get("rubric"), "rubric")

@@ -20,6 +20,7 @@ from .ops import OPS, check_op, op_name
 from .rubric import Rubric, load_rubric
 from .rubric import RubricCategory as RubricCategory
 from .yamlfile import YamlContext as _Ctx
+from .yamlfile import malformed_in
 from .yamlfile import read_yaml as _read_yaml
 
 FIELD_TYPES = ("money", "percent", "count", "number", "text", "longtext", "date", "year", "enum")
@@ -292,6 +293,11 @@ def load_spec(path: Path | None = None, rubric_path: Path | None = None) -> Form
     """Load and validate form.yaml (and its rubric). Raises SpecError when malformed."""
     path = Path(path) if path else templates_dir() / "form.yaml"
     rubric = load_rubric(Path(rubric_path) if rubric_path else path.parent / "rubric.yaml")
+    with malformed_in(path):
+        return _load_spec(path, rubric)
+
+
+def _load_spec(path: Path, rubric: Rubric) -> FormSpec:
     ctx = _Ctx(path)
     root = ctx.mapping(_read_yaml(path), "(根)")
     form = ctx.mapping(root.get("form"), "form")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from ..errors import SpecError
+from ..errors import SpecError, XlprocError
 
 MAX_YAML_BYTES = 4 * 1024 * 1024
 MAX_ALIASES = 200  # "*anchor" uses per document: an alias bomb needs thousands
@@ -155,3 +157,22 @@ class YamlContext:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise self.fail(f"{where}.{key}", "应为文本")
         return str(value)
+
+
+# What validation code raises when a value has the wrong YAML type and no check of its
+# type caught it first (a mapping where a field id belongs: "unhashable type: 'dict'").
+_MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ValueError, ArithmeticError)
+
+
+@contextlib.contextmanager
+def malformed_in(path: Path) -> Iterator[None]:
+    """Loading a pack file: a value of the wrong YAML type that its checks missed is a
+    SpecError naming the file (never a traceback); our own errors pass unchanged."""
+    try:
+        yield
+    except XlprocError:
+        raise
+    except _MALFORMED as exc:
+        raise SpecError(
+            f"{path}: 内容的写法或类型有误（{type(exc).__name__}），请对照 docs/pack-format.md 检查该文件"
+        ) from exc

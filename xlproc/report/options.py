@@ -16,7 +16,7 @@ from typing import Any
 
 from ..form.memo import memo
 from ..form.spec import FormSpec, SpecError, templates_dir
-from ..form.yamlfile import read_yaml
+from ..form.yamlfile import malformed_in, read_yaml
 
 DEFAULT_BASIS: tuple[dict[str, str], ...] = (
     {"issuer": "", "title": "{rubric_title}", "number": ""},
@@ -70,6 +70,11 @@ def load_report_options(path: Path | None = None) -> ReportOptions:
     path = Path(path) if path else templates_dir() / "report.yaml"
     if not path.exists():
         return ReportOptions(source=None)
+    with malformed_in(path):
+        return _load_report_options(path)
+
+
+def _load_report_options(path: Path) -> ReportOptions:
     root = read_yaml(path)
     node: Any = root.get("report") if isinstance(root, dict) else None
     if not isinstance(node, dict):

@@ -39,7 +39,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import XlprocError
 from ..form.spec import FormSpec, templates_dir
-from ..form.yamlfile import read_yaml
+from ..form.yamlfile import malformed_in, read_yaml
 from .facts import MONEY_UNIT, UNFILLED, WORDING_FACT_ATTRS, Fact, GridRow, TableRow
 from .formatting import circled, cn_number, fmt_money, fmt_percent, join_cn, round_half_up, share_pct, to_decimal
 
@@ -472,6 +472,11 @@ def _lines(node: Any, key: str, path: Path) -> list[Any]:
 def load_wording(path: Path | None, spec: FormSpec) -> Wording:
     """Load and check a wording file against the form (raises WordingError in Chinese)."""
     path = Path(path) if path else default_wording_path()
+    with malformed_in(path):
+        return _load_wording(path, spec)
+
+
+def _load_wording(path: Path, spec: FormSpec) -> Wording:
     try:
         root = read_yaml(path)
     except Exception as exc:  # read_yaml raises SpecError with the path already

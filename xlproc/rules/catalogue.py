@@ -27,6 +27,7 @@ from . import builtin, claims, copied, declared, formulas, plausibility  # noqa:
 from .expr import Compiler
 from .types import TYPES, CheckRule, Rule, RuleInfo
 
+_CJK = re.compile("[\u4e00-\u9fff]")
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _COMMON_KEYS = ("id", "severity", "title", "type", "each", "scope")
 
@@ -133,7 +134,15 @@ def load_catalogue(path: Path | str | None = None, spec: FormSpec | None = None)
         if rid in seen:
             raise fail("id 重复")
         seen.add(rid)
-        _compile_entry(cat, node, rid, spec, compiler, fail)
+        try:
+            _compile_entry(cat, node, rid, spec, compiler, fail)
+        except (TypeError, KeyError, AttributeError, IndexError, ValueError, ArithmeticError) as exc:
+            # a parameter of the wrong YAML type (a mapping where a field id belongs …) that
+            # no check of its type caught: still the rule and the file, never a traceback
+            said = str(exc) if _CJK.search(str(exc)) else ""
+            raise fail(
+                f"参数的写法或类型有误{f'（{said}）' if said else ''}，请对照 docs/rules.md 中该类型的写法"
+            ) from None
     return cat
 
 
@@ -145,7 +154,7 @@ def _compile_entry(cat: Catalogue, node: dict[str, Any], rid: str, spec: FormSpe
     if not isinstance(title, str) or not title.strip():
         raise fail("缺少 title（规则含义，中文）")
     rtype = node.get("type", "check")
-    if rtype not in TYPES:
+    if not isinstance(rtype, str) or rtype not in TYPES:
         raise fail(f"未知规则类型 {rtype!r}（可选：{', '.join(TYPES)}）")
     tdef = TYPES[rtype]
     params = {k: v for k, v in node.items() if k not in _COMMON_KEYS}

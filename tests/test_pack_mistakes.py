@@ -1,0 +1,142 @@
+"""A bureau edits its pack's YAML without a programmer: whatever it types, building the
+pipeline and checking a workbook end in a Chinese error naming the file (and, where the
+checks know it, the rule or YAML path), never a traceback or 处理时发生意外错误.
+
+The explicit cases are the values of the wrong YAML type that once escaped as TypeError
+or KeyError (found by mutating the shipped packs, 2026-12-02); the seeded part mutates a
+copy of each shipped pack the same way and runs a sample through it.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xlproc.errors import XlprocError
+from xlproc.form.packs import packs_root
+from xlproc.pipeline import Pipeline, PipelineOptions, process_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = {
+    "zpb-2023": ROOT / "samples/inbox/02_示例区司法局.xlsx",
+    "zpb-2024": ROOT / "samples/inbox/2024/02_示例区司法局.xlsx",
+}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _copy(tmp_path: Path, pack_id: str) -> Path:
+    target = tmp_path / pack_id
+    shutil.copytree(packs_root() / pack_id, target)
+    return target
+
+
+def _edit(folder: Path, name: str, change) -> None:
+    path = folder / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _outcome(folder: Path, sample: Path) -> str:
+    """'' when the pack builds and the sample is processed; else the error a user sees."""
+    try:
+        pipeline = Pipeline.build(PipelineOptions(packs=(folder,)))
+        result = process_file(sample, folder.parent / "out", pipeline)
+    except XlprocError as exc:
+        return str(exc)
+    return "" if result.ok else result.error or "?"
+
+
+def _rule(data: dict, rule_id: str) -> dict:
+    return next(r for r in data["rules"] if r.get("id") == rule_id)
+
+
+def _first_count_if(data: dict) -> None:
+    for sheet in data["sheets"]:
+        for block in sheet["blocks"]:
+            for f in block.get("fields") or []:
+                if isinstance(f.get("compute"), dict) and "count_if" in f["compute"]:
+                    del f["compute"]["equals"]
+                    return
+    raise AssertionError("the form has a count_if field")
+
+
+CASES = [
+    # (pack, file, change, words the message must hold)
+    (
+        "zpb-2024",
+        "pack.yaml",
+        lambda d: d["previous"]["fields"].update({next(iter(d["previous"]["fields"])): {"x": 1}}),
+        "pack.yaml",
+    ),
+    ("zpb-2024", "pack.yaml", lambda d: d["summary"][0].update(field={"x": 1}), "summary[0].field"),
+    ("zpb-2024", "rules.yaml", lambda d: d["rules"][0].update(type={"x": 1}), "未知规则类型"),
+    ("zpb-2023", "rules.yaml", lambda d: _rule(d, "budget.unit_slip").update(fields={"x": 1}), "budget.unit_slip"),
+    ("zpb-2023", "rules.yaml", lambda d: d["across"][0].update(when="x"), "跨部门规则"),
+    ("zpb-2024", "form.yaml", _first_count_if, "缺少 equals"),
+]
+
+
+@pytest.mark.parametrize(("pack", "name", "change", "words"), CASES)
+def test_a_value_of_the_wrong_type_is_a_chinese_error_naming_the_file(tmp_path, pack, name, change, words) -> None:
+    folder = _copy(tmp_path, pack)
+    _edit(folder, name, change)
+    said = _outcome(folder, SAMPLE[pack])
+    assert said and "意外错误" not in said and CJK.search(said), said
+    assert name in said or words in said, said
+    assert words in said, said
+
+
+SCALARS = [None, 0, -1, 1.5, "", "未知", [], {}, True, "{{ x.y }}", "{% if %}", "{{ f.nope }}", "sum(nope)", "a =="]
+
+
+def _nodes(tree, path=()):
+    yield path
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _nodes(v, (*path, k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from _nodes(v, (*path, i))
+
+
+def _mutate(tree, rng: random.Random) -> None:
+    path = rng.choice([p for p in _nodes(tree) if p])
+    parent = tree
+    for p in path[:-1]:
+        parent = parent[p]
+    key = path[-1]
+    kind = rng.randrange(4)
+    if kind == 0:
+        del parent[key]
+    elif kind == 1 and isinstance(parent[key], str):
+        s = parent[key]
+        i = rng.randrange(len(s) + 1)
+        parent[key] = s[:i] + rng.choice(["{{", "}}", "{%", ".", " ", "nope"]) + s[i:]
+    elif kind == 2 and isinstance(parent, list):
+        parent.insert(key, copy.deepcopy(parent[key]))
+    else:
+        parent[key] = copy.deepcopy(rng.choice(SCALARS))
+
+
+@pytest.mark.parametrize("pack", sorted(SAMPLE))
+def test_mutated_pack_files_end_in_a_result_or_a_chinese_error(tmp_path, pack) -> None:
+    names = ["pack.yaml", "form.yaml", "rubric.yaml", "rules.yaml", "report.yaml", "wording.yaml"]
+    for seed in range(40):
+        rng = random.Random(f"{pack}-{seed}")
+        folder = tmp_path / f"{pack}-{seed}"
+        shutil.copytree(packs_root() / pack, folder)
+        name = rng.choice(names)
+        data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        for _ in range(rng.randint(1, 2)):
+            _mutate(data, rng)
+        (folder / name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        said = _outcome(folder, SAMPLE[pack])  # an exception other than XlprocError fails here
+        assert "意外错误" not in said, (seed, name, said)
+        assert not said or CJK.search(said), (seed, name, said)
