@@ -10,9 +10,11 @@ copy of each shipped pack the same way and runs a sample through it.
 from __future__ import annotations
 
 import copy
+import io
 import random
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,60 @@ def test_mutated_pack_files_end_in_a_result_or_a_chinese_error(tmp_path, pack) -
         said = _outcome(folder, SAMPLE[pack])  # an exception other than XlprocError fails here
         assert "意外错误" not in said, (seed, name, said)
         assert not said or CJK.search(said), (seed, name, said)
+
+
+# -- report.docx: what a bureau's edit in Word (or a broken copy) can leave ---------------
+
+
+def _edit_document(folder: Path, change) -> None:
+    path = folder / "report.docx"
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i) for i in infos}
+    parts["word/document.xml"] = change(parts["word/document.xml"].decode("utf-8")).encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info in infos:
+            zo.writestr(info.filename, parts[info.filename])
+    path.write_bytes(out.getvalue())
+
+
+def _into_first_text(insert: str):
+    return lambda xml: re.sub(r"(<w:t(?: [^>]*)?>)", lambda m: m.group(1) + insert, xml, count=1)
+
+
+DOCX_CASES = [
+    (_into_first_text("{{ 1/0 }}"), "渲染失败"),
+    (_into_first_text("{{ range(10**9)|list }}"), "渲染失败"),
+    (lambda xml: xml.replace("<w:body>", "<w:body><w:p <", 1), "已损坏"),
+    (_into_first_text("{{ nope }}"), "nope"),
+]
+
+
+@pytest.mark.parametrize(("change", "words"), DOCX_CASES)
+def test_a_broken_report_template_is_a_chinese_error_naming_it(tmp_path, change, words) -> None:
+    folder = _copy(tmp_path, "zpb-2023")
+    _edit_document(folder, change)
+    said = _outcome(folder, SAMPLE["zpb-2023"])
+    assert "report.docx" in said and words in said and "意外错误" not in said, said
+
+
+def test_mutated_report_templates_end_in_a_report_or_a_chinese_error(tmp_path) -> None:
+    inserts = ["{{", "}}", "{%", "%}", "{{ nope }}", "{% if %}", "{% endif %}", "{{ dept }", "</w:t></w:r><w:r><w:t>"]
+    inserts += ["{{ 1/0 }}", "{{ scores.rows[99] }}", "<w:br/>", "{#", "&amp;", "{%tr for r in x %}"]
+    for seed in range(30):
+        rng = random.Random(f"docx-{seed}")
+        folder = tmp_path / f"docx-{seed}"
+        shutil.copytree(packs_root() / "zpb-2023", folder)
+
+        def change(xml: str, rng: random.Random = rng) -> str:
+            tags = [m.start() for m in re.finditer(r"\{[{%]", xml)]
+            if tags and rng.random() < 0.3:  # a tag split across runs, as Word does
+                i = rng.choice(tags) + rng.randint(1, 6)
+                return xml[:i] + "</w:t></w:r><w:r><w:t>" + xml[i:]
+            i = rng.randrange(len(xml))
+            return xml[:i] + rng.choice(inserts) + xml[i:]
+
+        _edit_document(folder, change)
+        said = _outcome(folder, SAMPLE["zpb-2023"])  # an exception other than XlprocError fails here
+        assert "意外错误" not in said and (not said or CJK.search(said)), (seed, said)

@@ -68,6 +68,10 @@ _NS = {
 }
 
 
+# What a template expression can raise while rendering besides Jinja's own errors.
+_RUNTIME_ERRORS = (TypeError, ArithmeticError, ValueError, AttributeError, LookupError)
+
+
 class ReportError(XlprocError):
     """The report cannot be rendered: bad template, missing variable, invalid output."""
 
@@ -149,11 +153,18 @@ class ReportRenderer:
                 blobs = [(info.filename, z.read(info.filename)) for info in z.infolist()]
             tpl = DocxTemplate(BytesIO(raw))
             tpl.init_docx()
+        except etree.XMLSyntaxError as exc:  # a part of the .docx is not XML (not saved by Word or WPS)
+            raise ReportError(
+                f"报告模板 {self.path} 已损坏：其中的 XML 在第 {exc.lineno} 行第 {exc.offset} 列无法解析。"
+                "请在 Word 或 WPS 中打开后另存为 .docx，再重试"
+            ) from exc
         except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise ReportError(f"无法读取报告模板 {self.path}：{exc}") from exc
         self._parts: dict[str, _Part] = {}
         doc = tpl.docx
         whole = etree.tostring(doc._element, encoding="unicode")
+        if "<w:body" not in whole or "</w:body>" not in whole:
+            raise ReportError(f"报告模板 {self.path} 不是 Word 文档的正文（缺少 w:body）")
         start, end = whole.index("<w:body"), whole.rindex("</w:body>") + len("</w:body>")
         self._add_part(tpl, doc.part.partname.lstrip("/"), whole[:start], tpl.get_xml(), whole[end:])
         for rel in doc.part.rels.values():
@@ -208,6 +219,8 @@ class ReportRenderer:
                 raise ReportError(f"报告模板 {self.path} 使用了未提供的变量：{name}") from exc
             except TemplateError as exc:
                 raise ReportError(f"报告模板 {self.path} 渲染失败：{exc}") from exc
+            except _RUNTIME_ERRORS as exc:  # {{ 1/0 }}, a range the sandbox refuses, a wrong type
+                raise ReportError(f"报告模板 {self.path} 渲染失败（{type(exc).__name__}: {exc}）") from exc
             xml = _expand_marks(xml.replace("\n<w:p", "<w:p")).replace(LINE_BREAK, _BR)
             doc = (_DECL + part.head + xml + part.tail).encode("utf-8")
             try:
