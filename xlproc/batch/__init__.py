@@ -332,7 +332,7 @@ def _process(
 ) -> BatchResult:
     roster = None
     if options.roster is not None:
-        from .gather import read_roster
+        from .roster import read_roster
 
         roster = read_roster(Path(options.roster))  # a bad roster stops the batch before any file
     sweep_temporaries(outbox)

@@ -1,4 +1,4 @@
-"""What the batch's summary is built from besides the results: the dataset and the roster.
+"""What the batch's summary is built from besides the results: the district dataset (the roster: roster.py).
 
 ``gather_dataset`` turns the workers' compact records (``FileResult.record``, kept in
 the manifests for reused files) into the district ``Dataset`` and runs the checks
@@ -7,14 +7,9 @@ across departments over it: no workbook is read a second time.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import Any
 
-from ..errors import XlprocError
-from ..pipeline import PipelineOptions, department_key
-
-ROSTER_HEADERS = ("部门名称", "部门", "单位名称", "单位", "预算单位")
+from ..pipeline import PipelineOptions
 
 
 def gather_dataset(batch: Any, options: PipelineOptions, task: bool = False) -> Any:
@@ -65,51 +60,3 @@ def _main_pack(batch: Any, given: tuple[Any, ...]) -> Any:
             if pack is not None:
                 packs.append(pack)
     return main_pack(packs, given)
-
-
-def read_roster(path: Path) -> list[str]:
-    """Department names from a roster: .csv or .xlsx, one per row, in the column headed 部门名称
-    (or the first column). Raises ``XlprocError`` naming the file when it cannot be used."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                rows = [row for row in csv.reader(fh)]
-        elif suffix == ".xlsx":
-            import openpyxl
-
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            try:
-                rows = [
-                    ["" if v is None else str(v) for v in row] for row in wb.worksheets[0].iter_rows(values_only=True)
-                ]
-            finally:
-                wb.close()
-        else:
-            raise XlprocError(f"部门名单 {path.name} 应为 .xlsx 或 .csv 文件")
-    except OSError as exc:
-        raise XlprocError(f"无法读取部门名单 {path}：{exc.strerror or exc}") from None
-    except XlprocError:
-        raise
-    except Exception as exc:  # a corrupt workbook, bad encoding …
-        raise XlprocError(f"无法读取部门名单 {path.name}：{type(exc).__name__}: {exc}") from None
-    rows = [[c.strip() for c in row] for row in rows if any(c and c.strip() for c in row)]
-    if not rows:
-        raise XlprocError(f"部门名单 {path.name} 是空的")
-    col = 0
-    for i, cell in enumerate(rows[0]):
-        if cell in ROSTER_HEADERS:
-            col = i
-            rows = rows[1:]
-            break
-    names: list[str] = []
-    seen: set[str] = set()
-    for row in rows:
-        name = row[col] if col < len(row) else ""
-        if name and department_key(name) not in seen:
-            seen.add(department_key(name))
-            names.append(name)
-    if not names:
-        raise XlprocError(f"部门名单 {path.name} 中没有部门名称（第一列或“部门名称”列）")
-    return names

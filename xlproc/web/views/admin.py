@@ -7,14 +7,13 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from ...batch.roster import MAX_ROSTER_BYTES, RosterError, roster_names
 from .. import jobs
 from ..models import ADMIN, DEPARTMENT, REVIEWER, AuditEntry, Department, Round, User
 from ..portal import address, checked_form, one, portal, require
-from ..roster import RosterError, read_roster
 from ..service import add_departments, audit, issue_invite
 
 router = APIRouter()
-MAX_ROSTER = 5 * 1024 * 1024
 
 
 def _admin_page(request: Request, db, status_code: int = 200, **extra):
@@ -93,11 +92,9 @@ async def import_roster(request: Request, round_id: int):
         round_ = one(db, Round, id=round_id)
         if not isinstance(file, UploadFile) or not file.filename:
             return _admin_page(request, db, 400, error="请选择名单文件（.xlsx 或 .csv）")
-        data = await file.read(MAX_ROSTER + 1)
+        data = await file.read(MAX_ROSTER_BYTES + 1)  # one byte more: a larger file is refused by name
         try:
-            if len(data) > MAX_ROSTER:
-                raise RosterError("名单文件过大")
-            names = read_roster(data, file.filename)
+            names = roster_names(data, file.filename)
         except RosterError as exc:
             return _admin_page(request, db, 400, error=str(exc))
         added = add_departments(db, round_, names)
