@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from xlproc.errors import XlprocError
-from xlproc.form.packs import packs_root
+from xlproc.form.packs import load_pack, packs_root
 from xlproc.pipeline import Pipeline, PipelineOptions, process_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,52 @@ CASES = [
     ("zpb-2023", "rules.yaml", lambda d: d["across"][0].update(when="x"), "跨部门规则"),
     ("zpb-2024", "form.yaml", _first_count_if, "缺少 equals"),
 ]
+
+
+def _first_field(data: dict) -> dict:
+    return data["sheets"][0]["blocks"][0]["fields"][0]
+
+
+ID_CASES = [
+    # ids that become Excel defined names (F_<id>, L_<enum>) and are written as f.<id>
+    ("form.yaml", lambda d: _first_field(d).update(id="收入/支出"), "sheets[0].blocks[0].fields[0].id"),
+    ("form.yaml", lambda d: _first_field(d).update(id="x" * 60), "至多 48 个字符"),
+    ("form.yaml", lambda d: _first_field(d).update(id="1st"), "以字母开头"),
+    ("form.yaml", lambda d: d["enums"].update({"级别=1": ["甲", "乙"]}), "enums."),
+    ("rubric.yaml", lambda d: d["rubric"]["categories"][0].update(id="决策"), "rubric.categories[0].id"),
+]
+SHEET_CASES = [
+    (lambda d: d["sheets"][1].update(name="收入/支出"), "不可用"),
+    (
+        lambda d: d["sheets"][1].update(name="预算执行情况与绩效目标完成情况汇总表（含上年对比及本年调整情况说明）"),
+        "不可用",
+    ),
+    (lambda d: d["sheets"][1].update(name="_form"), "留给系统"),
+    (lambda d: d["sheets"][1].update(name=d["sheets"][0]["name"]), "重复"),
+    (lambda d: d["sheets"][1].update(name="history"), "保留"),
+]
+
+
+@pytest.mark.parametrize(("change", "words"), SHEET_CASES)
+def test_a_sheet_name_excel_refuses_is_refused_when_the_pack_loads(tmp_path, change, words) -> None:
+    folder = _copy(tmp_path, "zpb-2023")
+    _edit(folder, "form.yaml", change)
+    with pytest.raises(XlprocError) as caught:
+        load_pack(folder)
+    said = str(caught.value)
+    assert "form.yaml" in said and "sheets[1].name" in said and words in said, said
+
+
+@pytest.mark.parametrize(("name", "change", "words"), ID_CASES)
+def test_an_id_excel_cannot_name_is_refused_before_any_template_is_written(tmp_path, name, change, words) -> None:
+    """xlsxwriter only warns and leaves such a defined name out: the template would be written,
+    and every workbook filled from it refused as 定义名称缺失."""
+    folder = _copy(tmp_path, "zpb-2023")
+    _edit(folder, name, change)
+    with pytest.raises(XlprocError) as caught:
+        load_pack(folder)
+    said = str(caught.value)
+    assert name in said and words in said and "标识" in said, said
 
 
 @pytest.mark.parametrize(("pack", "name", "change", "words"), CASES)

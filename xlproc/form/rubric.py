@@ -54,7 +54,7 @@ def _load_rubric(path: Path) -> Rubric:
             raise ctx.fail(f"{where}.max", "满分应为数字") from exc
         if not max_.is_finite() or max_ < 0:
             raise ctx.fail(f"{where}.max", "满分应为非负数字")
-        cid = ctx.text(c, "id", where)
+        cid = ctx.ident(c, "id", where)
         if cid in seen:
             raise ctx.fail(f"{where}.id", f"类别 id 重复：{cid}")
         seen.add(cid)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError as SpecError  # re-exported: callers import it from the spec
+from ..ooxml.tablebook import valid_sheet_name
 from .ops import OPS, check_op, op_name
 from .rubric import Rubric, load_rubric
 from .rubric import RubricCategory as RubricCategory
@@ -187,7 +188,7 @@ def _column(ctx: _Ctx, node: Any, where: str, enums: dict[str, Any]) -> ColumnSp
     if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 6):
         raise ctx.fail(f"{where}.decimals", "应为 0 到 6 的整数")
     return ColumnSpec(
-        id=ctx.text(node, "id", where),
+        id=ctx.ident(node, "id", where),
         label=ctx.text(node, "label", where),
         type=typ,
         decimals=decimals,
@@ -196,6 +197,23 @@ def _column(ctx: _Ctx, node: Any, where: str, enums: dict[str, Any]) -> ColumnSp
         hint=str(node.get("hint", "")),
         enum=enum,
     )
+
+
+def _sheet_name(ctx: _Ctx, node: dict[str, Any], where: str, before: list[SheetSpec]) -> str:
+    """A name Excel and WPS accept for the sheet, not taken (Excel ignores case), not one of
+    the names the system keeps for itself (those starting with ``_``: ``_form`` …)."""
+    name = ctx.text(node, "name", where)
+    if name.casefold() == "history":
+        raise ctx.fail(f"{where}.name", "工作表名“History”是 Excel 保留的名称，请换一个")
+    if not valid_sheet_name(name):
+        raise ctx.fail(
+            f"{where}.name", f"工作表名“{name[:40]}”不可用：应为 1–31 个字符，不含 [ ] : * ? / \\，首尾不是单引号"
+        )
+    if name.startswith("_"):
+        raise ctx.fail(f"{where}.name", f"工作表名“{name}”以下划线开头，这类名称留给系统使用（如 _form）")
+    if any(s.name.casefold() == name.casefold() for s in before):
+        raise ctx.fail(f"{where}.name", f"工作表名“{name}”重复")
+    return name
 
 
 def _field(ctx: _Ctx, node: Any, where: str, sheet: str, enums: dict[str, Any]) -> FieldSpec:
@@ -225,7 +243,10 @@ def _grid(ctx: _Ctx, node: dict[str, Any], where: str, sheet: str, enums: dict, 
         rows = tuple(GridRow(c.id, c.name) for c in rubric.categories)
     else:
         rows = tuple(
-            GridRow(ctx.text(ctx.mapping(r, f"{where}.rows[{i}]"), "id", f"{where}.rows[{i}]"), str(r.get("label", "")))
+            GridRow(
+                ctx.ident(ctx.mapping(r, f"{where}.rows[{i}]"), "id", f"{where}.rows[{i}]", part=True),
+                str(r.get("label", "")),
+            )
             for i, r in enumerate(ctx.seq(node.get("rows"), f"{where}.rows"))
         )
     columns_raw = ctx.seq(node.get("columns"), f"{where}.columns")
@@ -233,7 +254,7 @@ def _grid(ctx: _Ctx, node: dict[str, Any], where: str, sheet: str, enums: dict, 
     total = node.get("total")
     if total not in (None, "computed", "declared"):
         raise ctx.fail(f"{where}.total", "应为 computed 或 declared")
-    grid_id = ctx.text(node, "id", where)
+    grid_id = ctx.ident(node, "id", where)
     label = str(node.get("label", ""))
     prefix = str(node.get("label_prefix", ""))
     block = Block(kind="grid", id=grid_id, label=label, grid_rows=rows, grid_columns=columns, total=total)
@@ -302,6 +323,8 @@ def _load_spec(path: Path, rubric: Rubric) -> FormSpec:
     root = ctx.mapping(_read_yaml(path), "(根)")
     form = ctx.mapping(root.get("form"), "form")
     enums_raw = ctx.mapping(root.get("enums", {}), "enums")
+    for key in enums_raw:  # each list becomes the defined name L_<key>
+        ctx.ident({"id": key}, "id", f"enums.{key}")
     enums = {k: tuple(str(v) for v in ctx.seq(vals, f"enums.{k}")) for k, vals in enums_raw.items()}
     sheets: list[SheetSpec] = []
     fields: dict[str, FieldSpec] = {}
@@ -315,7 +338,7 @@ def _load_spec(path: Path, rubric: Rubric) -> FormSpec:
     for si, s in enumerate(ctx.seq(root.get("sheets"), "sheets")):
         swhere = f"sheets[{si}]"
         s = ctx.mapping(s, swhere)
-        sid = ctx.text(s, "id", swhere)
+        sid = ctx.ident(s, "id", swhere)
         blocks = []
         for bi, b in enumerate(ctx.seq(s.get("blocks"), f"{swhere}.blocks")):
             bwhere = f"{swhere}.blocks[{bi}]"
@@ -335,7 +358,7 @@ def _load_spec(path: Path, rubric: Rubric) -> FormSpec:
                     add_field(f, bwhere)
                 blocks.append(block)
             elif kind == "table":
-                tid = ctx.text(b, "id", bwhere)
+                tid = ctx.ident(b, "id", bwhere)
                 cols = tuple(
                     _column(ctx, c, f"{bwhere}.columns[{i}]", enums)
                     for i, c in enumerate(ctx.seq(b.get("columns"), f"{bwhere}.columns"))
@@ -350,9 +373,8 @@ def _load_spec(path: Path, rubric: Rubric) -> FormSpec:
                 blocks.append(Block(kind="table", id=tid, label=table.label, table=table))
             else:
                 raise ctx.fail(f"{bwhere}.kind", f"未知块类型 {kind!r}（可选：fields, grid, table）")
-        sheets.append(
-            SheetSpec(sid, ctx.text(s, "name", swhere), str(s.get("title", "")), str(s.get("unit", "")), tuple(blocks))
-        )
+        name = _sheet_name(ctx, s, swhere, sheets)
+        sheets.append(SheetSpec(sid, name, str(s.get("title", "")), str(s.get("unit", "")), tuple(blocks)))
     spec = FormSpec(
         form_id=ctx.text(form, "id", "form"),
         version=ctx.text(form, "version", "form"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,11 @@ def read_yaml(path: Path) -> Any:
         raise SpecError(f"{path}: YAML 语法错误 {where}：{getattr(exc, 'problem', exc)}") from exc
 
 
+MAX_ID = 48  # a grid cell's name joins three ids: F_<grid>_<row>_<column> stays under Excel's 255
+_IDENT = re.compile(rf"^[A-Za-z][A-Za-z0-9_]{{0,{MAX_ID - 1}}}$")
+_IDENT_PART = re.compile(rf"^[A-Za-z0-9_]{{1,{MAX_ID}}}$")
+
+
 class YamlContext:
     """Carries the file path so every error names file and YAML path."""
 
@@ -149,6 +155,20 @@ class YamlContext:
         if not isinstance(node, list) or not node:
             raise self.fail(where, "应为非空列表")
         return node
+
+    def ident(self, node: dict[str, Any], key: str, where: str, part: bool = False) -> str:
+        """An id that becomes part of an Excel defined name (``F_<id>``, ``L_<enum>``) and is
+        written in rules and wording (``f.<id>``): ASCII letters, digits and underscores,
+        starting with a letter, at most ``MAX_ID`` characters. ``part``: only ever joined
+        after another id (a grid row: ``<grid>_201_<column>``), so it may start with a digit."""
+        value = self.text(node, key, where)
+        if not (_IDENT_PART if part else _IDENT).match(value):
+            first = "" if part else "，以字母开头"
+            raise self.fail(
+                f"{where}.{key}",
+                f"应为英文字母、数字和下划线组成的标识{first}，至多 {MAX_ID} 个字符（现为 {value[:40]!r}）",
+            )
+        return value
 
     def text(self, node: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
         value = node.get(key, default)
