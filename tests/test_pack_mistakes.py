@@ -14,6 +14,7 @@ import io
 import random
 import re
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import yaml
 from xlproc.errors import XlprocError
 from xlproc.form.packs import load_pack, packs_root
 from xlproc.pipeline import Pipeline, PipelineOptions, process_file
+from xlproc.reading.workbook import read_workbook
+from xlproc.template.build import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = {
@@ -245,3 +248,71 @@ def test_mutated_report_templates_end_in_a_report_or_a_chinese_error(tmp_path) -
         _edit_document(folder, change)
         said = _outcome(folder, SAMPLE["zpb-2023"])  # an exception other than XlprocError fails here
         assert "意外错误" not in said and (not said or CJK.search(said)), (seed, said)
+
+
+# -- the template a pack writes: what 'xlproc template --pack' does first --------------
+
+TEXTS = [
+    "",
+    "x" * 40,
+    "长" * 300,
+    "a[b]",
+    "a:b",
+    "a/b",
+    "a*b?",
+    "'",
+    "=1+1",
+    "@SUM(A1)",
+    "\t",
+    "a\nb",
+    "History",
+    "_form",
+]
+
+
+def _mutate_texts(tree, rng: random.Random) -> None:
+    """A string replaced (ids, names, labels, hints, enum items), a list item doubled, or an
+    enum list made long (Excel's dropdown source is capped at 255 characters)."""
+    texts = [p for p in _nodes(tree) if p and isinstance(_at(tree, p), str)]
+    lists = [p for p in _nodes(tree) if p and isinstance(_at(tree, p), list) and _at(tree, p)]
+    kind = rng.randrange(3)
+    names = [p for p in texts if p[-1] in ("id", "name")]  # what becomes a defined name or a sheet
+    if kind == 0 and texts:
+        p = rng.choice(names if names and rng.random() < 0.6 else texts)
+        _at(tree, p[:-1])[p[-1]] = rng.choice([*TEXTS, _at(tree, p) + rng.choice(TEXTS), _at(tree, p) * 20])
+    elif kind == 1 and lists:
+        items = _at(tree, rng.choice(lists))
+        items.append(copy.deepcopy(rng.choice(items)))
+    elif lists:
+        items = _at(tree, rng.choice(lists))
+        if all(isinstance(x, str) for x in items):
+            items.extend(f"选项{i}" * 3 for i in range(rng.randint(5, 80)))
+
+
+def _at(tree, path):
+    for p in path:
+        tree = tree[p]
+    return tree
+
+
+def test_a_mutated_pack_writes_a_template_that_reads_back_or_is_refused(tmp_path) -> None:
+    for seed in range(40):
+        rng = random.Random(f"template-{seed}")
+        folder = tmp_path / f"tpl-{seed}"
+        shutil.copytree(packs_root() / "zpb-2023", folder)
+        name = rng.choice(["form.yaml", "form.yaml", "rubric.yaml", "pack.yaml"])
+        data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        for _ in range(rng.randint(1, 2)):
+            _mutate_texts(data, rng)
+        (folder / name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        try:
+            pack = load_pack(folder)
+        except XlprocError as exc:
+            assert CJK.search(str(exc)) and name in str(exc), (seed, str(exc))
+            continue
+        out = tmp_path / f"tpl-{seed}.xlsx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # xlsxwriter leaves out what it warns about: never silently
+            write_template(out, spec=pack.spec)
+        submission = read_workbook(out, packs=(pack,))
+        assert not submission.problems, (seed, submission.problems[:2])
