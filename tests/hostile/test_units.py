@@ -266,3 +266,27 @@ def test_an_unusable_encoding_declaration_is_a_parse_error_and_handler_errors_pa
         parser.StartElementHandler = start
         with pytest.raises(type(error)):
             parse_all(parser, b"<a/>")
+
+
+def test_operating_system_reasons_are_said_in_chinese(tmp_path: Path) -> None:
+    import errno
+
+    from xlproc.errors import os_reason
+    from xlproc.reading.workbook import read_workbook
+
+    assert os_reason(OSError(errno.ELOOP, "Too many levels of symbolic links")) == "符号链接循环指向自身"
+    assert os_reason(PermissionError(errno.EACCES, "Permission denied")) == "没有访问权限"
+    assert os_reason(OSError(errno.ENOSPC, "No space left on device")) == "磁盘空间不足"
+
+    class Sharing(PermissionError):  # what Windows raises for a file Excel holds open
+        winerror = 32
+
+    assert "Excel" in os_reason(Sharing(errno.EACCES, "The process cannot access the file"))
+    assert os_reason(OSError(errno.EPIPE, "Broken pipe")) == "Broken pipe"  # a rare one: as the system says it
+    loop = tmp_path / "a.xlsx"
+    loop.symlink_to(tmp_path / "b.xlsx")
+    (tmp_path / "b.xlsx").symlink_to(loop)
+    with pytest.raises(WorkbookError, match="符号链接循环"):
+        read_workbook(loop)
+    with pytest.raises(WorkbookError, match="这是一个文件夹"):
+        read_workbook(tmp_path)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import OutputError, XlprocError
+from ..errors import OutputError, XlprocError, os_reason
 from ..io.atomic import write_bytes
 from ..ooxml.a1 import a1, split_a1
 from ..ooxml.xmltext import get_attr
@@ -83,7 +83,7 @@ def annotate(src: Path, report: CheckReport, out: Path | None = None, *, data: b
     try:
         write_bytes(out, body)
     except OSError as exc:  # e.g. the target is open in Excel on Windows
-        raise OutputError(f"无法写入 {out}：{exc.strerror or exc}（文件是否正在被打开？）") from exc
+        raise OutputError(f"无法写入 {out}：{os_reason(exc)}（文件是否正在被打开？）") from exc
     return AnnotateResult(out, True, cells=cells, filled=filled)
 
 

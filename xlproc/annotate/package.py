@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import WorkbookError
+from ..errors import WorkbookError, os_reason
 from ..io.safe_read import read_input
 from ..ooxml import deflate
 from ..ooxml.guard import PackageRefused, inspect_package, local_payload
@@ -90,7 +90,7 @@ class Package:
             try:
                 data = read_input(self.path)
             except OSError as exc:
-                raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
+                raise WorkbookError(path, f"无法读取文件（{os_reason(exc)}）") from exc
         self.data = bytes(data)
         try:  # budgets, member names, CRCs, macros, DTDs: before anything is read or copied
             self._inspected = inspect_package(self.data)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, XlprocError
+from ..errors import OutputError, XlprocError, os_reason
 from ..form.packs import SummaryFigure, default_pack, installed_packs, load_pack
 from ..io.atomic import sweep_temporaries
 from ..io.lock import outbox_lock
@@ -270,7 +270,7 @@ def _mark_outbox(outbox: Path) -> None:
         try:
             marker.write_text("xlproc 批量处理的输出目录：其中的文件不会被当作报送文件读取。\n", encoding="utf-8")
         except OSError as exc:
-            raise OutputError(f"无法写入输出目录 {outbox}：{exc.strerror or exc}") from exc
+            raise OutputError(f"无法写入输出目录 {outbox}：{os_reason(exc)}") from exc
 
 
 def _packs_used(results: list[FileResult], extra: tuple[str, ...] = ()) -> list[Any]:
@@ -318,7 +318,7 @@ def process_folder(
     try:
         outbox.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"无法创建输出目录 {outbox}：{exc.strerror or exc}") from exc
+        raise OutputError(f"无法创建输出目录 {outbox}：{os_reason(exc)}") from exc
     with outbox_lock(outbox):  # a second batch on the same outbox stops here, with a message
         return _process(inbox, outbox, options, on_progress, t0)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkbookError, XlprocError
+from ..errors import WorkbookError, XlprocError, os_reason
 from ..io.safe_read import read_input
 from ..pipeline import FileResult, PipelineOptions, cached_pipeline, failed_result, process_file
 
@@ -87,7 +87,7 @@ def _run_one(t: WorkerTask, config: WorkerConfig) -> FileResult:
     except WorkbookError as exc:
         return failed_result(t.source, exc.reason)
     except OSError as exc:
-        return failed_result(t.source, f"无法读取文件：{exc.strerror or exc}")
+        return failed_result(t.source, f"无法读取文件：{os_reason(exc)}")
     sha = hashlib.sha256(data).hexdigest()
     if t.known_sha256 and sha == t.known_sha256:
         return FileResult(source=t.source, sha256=sha, status=STATUS_UNCHANGED)

@@ -15,7 +15,7 @@ import io
 import unicodedata
 from pathlib import Path
 
-from ..errors import XlprocError
+from ..errors import XlprocError, os_reason
 from ..io.names import name_key
 from ..io.safe_read import read_input
 from ..ooxml.guard import PackageRefused, inspect_package
@@ -35,7 +35,7 @@ def read_roster(path: Path) -> list[str]:
     try:
         data = read_input(path, MAX_ROSTER_BYTES)
     except OSError as exc:
-        raise RosterError(f"无法读取部门名单 {path}：{exc.strerror or exc}") from None
+        raise RosterError(f"无法读取部门名单 {path}：{os_reason(exc)}") from None
     return roster_names(data, path.name)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError
+from ..errors import OutputError, os_reason
 from ..io.atomic import write_bytes
 from ..pipeline import FileResult
 from .discover import Source
@@ -151,4 +151,4 @@ class BatchState:
         try:
             write_bytes(target, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         except OSError as exc:
-            raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+            raise OutputError(f"无法写入 {target}：{os_reason(exc)}") from exc

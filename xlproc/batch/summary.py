@@ -27,7 +27,7 @@ import xlsxwriter.exceptions
 
 from ..dataset.frames import finding_status
 from ..dataset.totals import Figure, district_figures, figures_from, grid_totals
-from ..errors import OutputError
+from ..errors import OutputError, os_reason
 from ..io.atomic import write_bytes
 from ..io.print_setup import setup_print
 from ..results import SEVERITY_LABELS
@@ -390,7 +390,8 @@ def write_summary(path: Path, batch: Any, figures: Any = None) -> Path:
     try:
         _write(Path(path), batch, figs)
     except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:  # xlsxwriter wraps disk full / EFBIG
-        reason = getattr(exc, "strerror", None) or getattr(getattr(exc, "args", [None])[0], "strerror", None) or exc
+        inner = exc if isinstance(exc, OSError) else getattr(exc, "args", [None])[0]  # FileCreateError wraps one
+        reason = os_reason(inner) if isinstance(inner, OSError) else exc
         raise OutputError(
             f"无法写入汇总表 {path}（{reason}）。如该文件正在 Excel/WPS 中打开，请关闭后重新运行；"
             "已处理的工作簿会直接沿用"

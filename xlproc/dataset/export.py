@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, XlprocError
+from ..errors import OutputError, XlprocError, os_reason
 from ..io.atomic import TEMP_PREFIX, atomic_path
 from ..ooxml.tablebook import TableBook
 from ..results import SEVERITY_LABELS
@@ -49,7 +49,7 @@ def write_dataset(ds: Dataset, path: Path, fmt: str | None = None) -> Path:
                 (write_csv if fmt == "csv" else write_parquet)(ds, tmp)
     except OSError as exc:  # disk full, EFBIG, a file held open on Windows
         raise OutputError(
-            f"无法写入 {path}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
+            f"无法写入 {path}（{os_reason(exc)}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
         ) from None
     return path
 

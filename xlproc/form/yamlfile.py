@@ -13,7 +13,7 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from ..errors import SpecError, XlprocError
+from ..errors import SpecError, XlprocError, os_reason
 
 MAX_YAML_BYTES = 4 * 1024 * 1024
 MAX_ALIASES = 200  # "*anchor" uses per document: an alias bomb needs thousands
@@ -123,7 +123,7 @@ def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: 无法读取文件（{getattr(exc, 'strerror', None) or exc}）") from exc
+        raise SpecError(f"{path}: 无法读取文件（{os_reason(exc)}）") from exc
     try:
         return load_yaml_text(text)
     except yaml.YAMLError as exc:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import OutputError, os_reason
 
 TEMP_PREFIX = ".~xlproc-"
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -35,7 +35,7 @@ def _create_temp(target: Path) -> tuple[int, Path]:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made = True
     except OSError as exc:
-        raise OutputError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+        raise OutputError(f"无法写入 {target}：{os_reason(exc)}") from exc
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import XlprocError
+from ..errors import XlprocError, os_reason
 
 LOCK_NAME = ".xlproc-batch.lock"
 
@@ -25,7 +25,7 @@ def outbox_lock(outbox: Path) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as exc:
-        raise XlprocError(f"无法在输出目录 {outbox} 中创建锁文件（{exc.strerror or exc}）") from None
+        raise XlprocError(f"无法在输出目录 {outbox} 中创建锁文件（{os_reason(exc)}）") from None
     try:
         try:
             _lock(fd)

@@ -31,6 +31,8 @@ def _read_once(path: Path, max_bytes: int) -> tuple[bytes, bool]:
     fd = os.open(path, _FLAGS)
     try:
         opened = os.fstat(fd)
+        if stat.S_ISDIR(opened.st_mode):
+            raise WorkbookError(path, "这是一个文件夹，不是文件")
         if not stat.S_ISREG(opened.st_mode):
             raise WorkbookError(path, "不是普通文件（设备、管道或套接字），不予读取")
         if opened.st_size > max_bytes:

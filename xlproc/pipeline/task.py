@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import XlprocError
+from ..errors import XlprocError, os_reason
 from ..form.ops import op_value
 from ..form.packs import FormPack, SummaryFigure, default_pack, find_pack, installed_packs, load_pack
 from ..io.atomic import write_bytes
@@ -366,7 +366,7 @@ def process_file(
             data = path.read_bytes()
         sha = sha256 or hashlib.sha256(data).hexdigest()
     except OSError as exc:
-        return failed_result(source, f"无法读取文件：{exc.strerror or exc}")
+        return failed_result(source, f"无法读取文件：{os_reason(exc)}")
     try:
         outcome = pipeline.check(data, previous, str(path))
         outcome.report.source = source
@@ -414,7 +414,7 @@ def process_file(
     except Exception as exc:  # a bad workbook, a bug or a pathological file: never stops the batch
         if isinstance(exc, OSError):  # an output that cannot be written (XlprocError is no OSError)
             name = Path(exc.filename).name if getattr(exc, "filename", None) else ""
-            reason = f"无法写入输出文件{name and f' {name}'}（{exc.strerror or exc}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
+            reason = f"无法写入输出文件{name and f' {name}'}（{os_reason(exc)}），如该文件正在 Excel/WPS 中打开，请关闭后重新运行"
         else:
             reason = failure_reason(exc)
         return failed_result(source, reason, sha, (time.perf_counter() - t0) * 1000)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from ..errors import WorkbookError
+from ..errors import WorkbookError, os_reason
 from ..io.safe_read import read_input
 from ..ooxml import extent
 from ..ooxml.a1 import col_number
@@ -120,7 +120,7 @@ def load_input(path: Path) -> bytes:
     except IsADirectoryError:
         raise WorkbookError(path, "这是一个文件夹，不是工作簿文件") from None
     except OSError as exc:
-        raise WorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from None
+        raise WorkbookError(path, f"无法读取文件（{os_reason(exc)}）") from None
 
 
 def open_package(path: Path, data: bytes | None = None) -> Package:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ..errors import os_reason
 from ..form.spec import FormSpec, SpecError, default_spec, templates_dir
 from ..form.yamlfile import load_yaml_text
 from ..results import SEVERITIES
@@ -107,7 +108,7 @@ def load_catalogue(path: Path | str | None = None, spec: FormSpec | None = None)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogueError(path, "", f"无法读取规则文件（{exc.strerror or exc}）") from None
+        raise CatalogueError(path, "", f"无法读取规则文件（{os_reason(exc)}）") from None
     try:
         root = load_yaml_text(text)  # alias, depth and size limits
     except yaml.YAMLError as exc:
