@@ -390,7 +390,7 @@ def write_summary(path: Path, batch: Any, figures: Any = None) -> Path:
     try:
         _write(Path(path), batch, figs)
     except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:  # xlsxwriter wraps disk full / EFBIG
-        inner = exc if isinstance(exc, OSError) else getattr(exc, "args", [None])[0]  # FileCreateError wraps one
+        inner = exc if isinstance(exc, OSError) else next(iter(exc.args), None)  # FileCreateError wraps one
         reason = os_reason(inner) if isinstance(inner, OSError) else exc
         raise OutputError(
             f"无法写入汇总表 {path}（{reason}）。如该文件正在 Excel/WPS 中打开，请关闭后重新运行；"
