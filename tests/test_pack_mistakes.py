@@ -158,10 +158,7 @@ def _nodes(tree, path=()):
 
 def _mutate(tree, rng: random.Random) -> None:
     path = rng.choice([p for p in _nodes(tree) if p])
-    parent = tree
-    for p in path[:-1]:
-        parent = parent[p]
-    key = path[-1]
+    parent, key = _at(tree, path[:-1]), path[-1]
     kind = rng.randrange(4)
     if kind == 0:
         del parent[key]

@@ -324,7 +324,7 @@ def _load_spec(path: Path, rubric: Rubric) -> FormSpec:
     form = ctx.mapping(root.get("form"), "form")
     enums_raw = ctx.mapping(root.get("enums", {}), "enums")
     for key in enums_raw:  # each list becomes the defined name L_<key>
-        ctx.ident({"id": key}, "id", f"enums.{key}")
+        ctx.ident_value(str(key), f"enums.{key}")
     enums = {k: tuple(str(v) for v in ctx.seq(vals, f"enums.{k}")) for k, vals in enums_raw.items()}
     sheets: list[SheetSpec] = []
     fields: dict[str, FieldSpec] = {}

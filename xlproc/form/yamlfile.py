@@ -157,16 +157,18 @@ class YamlContext:
         return node
 
     def ident(self, node: dict[str, Any], key: str, where: str, part: bool = False) -> str:
+        """``node[key]`` checked by ``ident_value``."""
+        return self.ident_value(self.text(node, key, where), f"{where}.{key}", part)
+
+    def ident_value(self, value: str, where: str, part: bool = False) -> str:
         """An id that becomes part of an Excel defined name (``F_<id>``, ``L_<enum>``) and is
         written in rules and wording (``f.<id>``): ASCII letters, digits and underscores,
         starting with a letter, at most ``MAX_ID`` characters. ``part``: only ever joined
         after another id (a grid row: ``<grid>_201_<column>``), so it may start with a digit."""
-        value = self.text(node, key, where)
         if not (_IDENT_PART if part else _IDENT).match(value):
             first = "" if part else "，以字母开头"
             raise self.fail(
-                f"{where}.{key}",
-                f"应为英文字母、数字和下划线组成的标识{first}，至多 {MAX_ID} 个字符（现为 {value[:40]!r}）",
+                where, f"应为英文字母、数字和下划线组成的标识{first}，至多 {MAX_ID} 个字符（现为 {value[:40]!r}）"
             )
         return value
 
@@ -181,7 +183,7 @@ class YamlContext:
 
 # What validation code raises when a value has the wrong YAML type and no check of its
 # type caught it first (a mapping where a field id belongs: "unhashable type: 'dict'").
-_MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ValueError, ArithmeticError)
+MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ValueError, ArithmeticError)
 
 
 @contextlib.contextmanager
@@ -192,7 +194,7 @@ def malformed_in(path: Path) -> Iterator[None]:
         yield
     except XlprocError:
         raise
-    except _MALFORMED as exc:
+    except MALFORMED as exc:
         raise SpecError(
             f"{path}: 内容的写法或类型有误（{type(exc).__name__}），请对照 docs/pack-format.md 检查该文件"
         ) from exc

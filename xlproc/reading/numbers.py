@@ -212,7 +212,7 @@ def parse_text(raw: Any) -> Parsed:
     if "\x0b" in text or "\x0c" in text:
         text = text.translate(_SOFT_BREAKS)
     text = text.strip()
-    if text and not text.isprintable() and not _INVISIBLE.sub("", text).strip():
+    if text and not text.isprintable() and not normalize_text(text):
         return None, ""  # only zero-width spaces, a BOM, bidi marks: nothing a reader sees
     return (text or None), ""
 

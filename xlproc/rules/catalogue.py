@@ -22,7 +22,7 @@ import yaml
 
 from ..errors import os_reason
 from ..form.spec import FormSpec, SpecError, default_spec, templates_dir
-from ..form.yamlfile import load_yaml_text
+from ..form.yamlfile import MALFORMED, load_yaml_text
 from ..results import SEVERITIES
 from . import builtin, claims, copied, declared, formulas, plausibility  # noqa: F401 — registers the built-in rule types
 from .expr import Compiler
@@ -137,7 +137,7 @@ def load_catalogue(path: Path | str | None = None, spec: FormSpec | None = None)
         seen.add(rid)
         try:
             _compile_entry(cat, node, rid, spec, compiler, fail)
-        except (TypeError, KeyError, AttributeError, IndexError, ValueError, ArithmeticError) as exc:
+        except MALFORMED as exc:
             # a parameter of the wrong YAML type (a mapping where a field id belongs …) that
             # no check of its type caught: still the rule and the file, never a traceback
             said = str(exc) if _CJK.search(str(exc)) else ""
