@@ -123,3 +123,19 @@ def test_importing_the_library_loads_no_terminal_or_heavy_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", out.stdout
+
+
+def test_workers_reimporting_the_console_script_load_no_terminal_module(tmp_path: Path):
+    # A batch's worker processes run the parent's main script again as __mp_main__
+    # (multiprocessing's fork-server / spawn start-up). For the ``xlproc`` console script
+    # that is the entry point's import, which must not pull in typer, rich and the commands.
+    script = tmp_path / "xlproc"
+    script.write_text(
+        "import sys\nfrom xlproc.cli import main\nif __name__ == '__main__':\n    sys.exit(main())\n", encoding="utf-8"
+    )
+    code = (
+        f"import runpy, sys; runpy.run_path({str(script)!r}, run_name='__mp_main__');"
+        "print(','.join(m for m in ('typer','rich','click','xlproc.cli.app') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", out.stdout
