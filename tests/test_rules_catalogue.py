@@ -177,3 +177,19 @@ def test_previous_workbook_of_another_department_only_says_so():
     other = read_sample("司法局", "previous")
     findings = check_previous(sub, other)
     assert [(f.rule_id, f.severity) for f in findings] == [("prev.identity", "info")]
+
+
+def test_a_catalogue_of_another_edition_is_refused_in_chinese():
+    from xlproc.errors import XlprocError
+    from xlproc.form.packs import find_pack
+    from xlproc.reading.workbook import read_workbook
+
+    root = Path(__file__).resolve().parent.parent / "samples" / "inbox"
+    sub23 = read_workbook(root / "02_示例区司法局.xlsx")
+    sub24 = read_workbook(root / "2024" / "02_示例区司法局.xlsx")
+    cat24 = load_catalogue(spec=find_pack(sub24.form_id, sub24.form_version).spec)
+    assert run_checks(sub24, cat24).rules_run == cat24.rule_ids  # its own edition runs
+    for run in (lambda: run_checks(sub23, cat24), lambda: check_previous(sub23, sub23, cat24)):
+        with pytest.raises(XlprocError) as err:
+            run()
+        assert "2024.1" in str(err.value) and "2023.1" in str(err.value) and "司法局" in str(err.value)

@@ -676,7 +676,7 @@ def materialize(p: Planted, folder: Path, base_sub: Submission) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{p.id}.xlsx"
     values = {k: v for k, v in p.values.items() if v is not None}
-    fill_workbook(path, values, p.tables)
+    fill_workbook(path, values, p.tables, spec=base_sub.spec)  # the base's own edition, whatever the default
     if p.errors:
         _write_cells(path, base_sub, p.errors)
     if p.office:

@@ -7,6 +7,7 @@ and reused for every workbook; ``default_catalogue`` caches the packaged one per
 
 from __future__ import annotations
 
+from ..errors import XlprocError
 from ..form.feeds import feeding_cells
 from ..form.memo import memo
 from ..form.spec import FormSpec
@@ -22,9 +23,21 @@ def default_catalogue(spec: FormSpec) -> Catalogue:
     return memo(spec, "default_catalogue", lambda: load_catalogue(spec=spec))
 
 
+def _same_edition(sub: Submission, catalogue: Catalogue) -> None:
+    """A catalogue compiled for another edition names fields this workbook does not have:
+    "cannot run", said in Chinese (not a KeyError from the first rule that looks)."""
+    spec = catalogue.spec
+    if spec is not sub.spec and (spec.form_id, spec.version) != (sub.spec.form_id, sub.spec.version):
+        raise XlprocError(
+            f"规则目录 {catalogue.path} 是按 {spec.form_id} {spec.version} 版表单编译的，"
+            f"而工作簿 {sub.source} 是 {sub.spec.form_id} {sub.spec.version} 版：请使用该版本表单包的规则"
+        )
+
+
 def run_checks(sub: Submission, catalogue: Catalogue | None = None, previous: Submission | None = None) -> CheckReport:
     """Check one submission; with ``previous`` (last year's workbook) the cross-year rules run too."""
     catalogue = catalogue or default_catalogue(sub.spec)
+    _same_edition(sub, catalogue)
     ctx = Context(sub, catalogue.spec)
     findings: list[Finding] = []
     for rule in catalogue.rules:
@@ -77,6 +90,7 @@ def check_previous(sub: Submission, previous: Submission, catalogue: Catalogue |
     rule (same department, consecutive years) stops the others when it fires.
     """
     catalogue = catalogue or default_catalogue(sub.spec)
+    _same_edition(sub, catalogue)
     return _run_previous(Context(sub, catalogue.spec), previous, catalogue)
 
 
