@@ -39,6 +39,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/annotate.py
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/batch.py 200
+	$(BIN)/python benchmarks/per_file.py
+	$(BIN)/python benchmarks/dataset.py
+	$(BIN)/python benchmarks/serve.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
