@@ -134,6 +134,14 @@ def test_computed_fields_are_recomputed_not_read_from_cache(make_workbook):
         ("budget_income_general", "１２３．４５", Decimal("123.45")),
         ("budget_income_general", " 12万元 ", Decimal("12")),
         ("budget_income_general", "197.06", Decimal("197.06")),
+        ("budget_income_general", "612.40万", Decimal("612.40")),  # 万 for 万元
+        ("budget_income_general", "612.40（万元）", Decimal("612.40")),
+        ("budget_income_general", "￥612.40", Decimal("612.40")),
+        ("budget_income_general", "（12.50）", Decimal("-12.50")),  # an accountant's negative
+        ("budget_income_general", "\u221212.5", Decimal("-12.5")),  # the minus sign Word writes
+        ("budget_income_general", "-1,234.50", Decimal("-1234.50")),
+        ("budget_income_general", ".5", Decimal("0.5")),
+        ("staff_quota", "7个", Decimal("7")),
         ("declared_debt_ratio", "3.32%", Decimal("3.32")),
         ("staff_quota", "７", Decimal("7")),
         ("year", "2023年", Decimal("2023")),
@@ -151,9 +159,17 @@ def test_text_parsed_with_certainty(make_workbook, field, raw, expected):
 @pytest.mark.parametrize(
     ("field", "raw", "reason"),
     [
-        ("staff_quota", "约10", "不是可以确定的数字"),
-        ("budget_income_general", "—", "不是可以确定的数字"),
+        ("staff_quota", "约10", "不是可以确定的数字（是约数）"),
+        ("budget_income_general", "612左右", "不是可以确定的数字（是约数）"),
+        ("budget_income_general", "—", "数额为零请填 0，没有此项请留空"),
+        ("budget_income_general", "无", "数额为零请填 0，没有此项请留空"),
+        ("budget_income_general", "/", "数额为零请填 0，没有此项请留空"),
         ("budget_income_general", "3860元", "单位是元"),
+        ("budget_income_general", "3.86亿", "单位是亿元"),
+        ("budget_income_general", "386千元", "单位是千元"),
+        ("budget_income_general", "612,4", "小数点请用“.”"),
+        ("staff_quota", "十二", "请用阿拉伯数字填写"),
+        ("budget_income_general", "(12.50", "不是可以确定的数字"),
         ("budget_income_general", "12.3.4", "不是可以确定的数字"),
         ("staff_quota", "7.5", "不是整数"),
         ("fill_date", "去年年底", "不是有效日期"),

@@ -191,7 +191,7 @@ def test_uncertain_text_in_a_required_count_and_what_depends_on_it(make_workbook
     sub = read_workbook(make_workbook({**BASE, "staff_quota": "约10", "sanbao_wage_plan": "约141.92"}))
     assert sub.value("staff_quota") is None
     assert [f for f in findings(sub) if f[1:3] == ("基本情况", "B12")] == [
-        ("parse.cell", "基本情况", "B12", "编制数：“约10”不是可以确定的数字，请填写数字")
+        ("parse.cell", "基本情况", "B12", "编制数：“约10”不是可以确定的数字（是约数），请填写确切数字")
     ]  # one finding: unreadable, not "empty"
     total = sub["sanbao_total_plan"]
     assert total.value is None

@@ -295,7 +295,7 @@ def k_text_in_number(b, rng, n):
         [f.id for f in spec.fields.values() if f.is_input and f.type in ("money", "count") and f.id in b.values]
     )
     v = b.values[fid]
-    text = rng.choice([f"约{v}", f"{v}左右", "待定", f"{v}？", "见附件"])
+    text = rng.choice([f"约{v}", f"{v}左右", "待定", f"{v}？", "见附件", "—", "/", "无", f"{v},5"])
     return _case(b, "text_in_number", n, {fid: text}, sites=[fid])
 
 
@@ -347,7 +347,10 @@ def k_invalid_date(b, rng, n):
 def k_negative(b, rng, n):
     fid = rng.choice(FREE_AMOUNTS)
     v = _num(b, fid) or Decimal(rng.randint(1, 50))
-    return _case(b, "negative_amount", n, {fid: -abs(v)}, sites=[fid])
+    typed = rng.choice(
+        [-abs(v), f"（{abs(v):.2f}）", f"\u2212{abs(v):.2f}"]
+    )  # as typed, an accountant's brackets, Word's minus
+    return _case(b, "negative_amount", n, {fid: typed}, sites=[fid])
 
 
 def k_excess_decimals(b, rng, n):
@@ -556,7 +559,9 @@ def benign_cases(b: Base, rng: random.Random, n: int) -> list[Planted]:
     fid2 = rng.choice(money)
     out.append(_case(b, "benign_fullwidth_digits", n, {fid2: f"{_num(b, fid2):.2f}".translate(full)}, benign=True))
     fid3 = rng.choice(money)
-    out.append(_case(b, "benign_unit_suffix", n, {fid3: f"{_num(b, fid3):.2f}万元"}, benign=True))
+    v3 = _num(b, fid3)
+    suffixed = rng.choice([f"{v3:.2f}万元", f"{v3:.2f}万", f"{v3:.2f}（万元）", f"￥{v3:.2f}", f"{v3:.2f} 万元"])
+    out.append(_case(b, "benign_unit_suffix", n, {fid3: suffixed}, benign=True))
     # a blank row left inside a table
     rows = b.tables.get("projects", [])
     if len(rows) < b.sub.spec.tables["projects"].rows:

@@ -1,8 +1,9 @@
 """Turn what a cell holds into a typed value, or say why it cannot be used.
 
 docs/rules.md: text in a number cell is parsed only when the reading is certain
-(thousand separators, full-width digits, a trailing unit that matches the field);
-anything else ("约10", "—", "12元") is reported, never coerced to 0.
+(thousand separators, full-width digits, a trailing unit that matches the field, an
+accountant's brackets for a negative); anything else ("约10", "—", "12元") is
+reported with what is wrong with it, never coerced to 0.
 
 A cell means what Excel shows: a float is read by its shortest round-trip decimal,
 binary noise (``=1182.3+0.1`` stored as 1182.3999999999999) is the number with the
@@ -20,7 +21,6 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _YEAR_TEXT = re.compile(r"^(\d{4})\s*年?(度)?$")
@@ -105,23 +105,78 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+# Minus signs a figure copied from Word or a web page may carry (NFKC leaves them).
+_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-"})
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")  # 36.8, 36., .5 (as Excel takes them)
+_ACCOUNTING = re.compile(r"^\((\d[\d,]*(?:\.\d+)?)\)$")  # (12.50): a negative, as accountants write it
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d{1,2}$")  # 36,8: a comma where the point belongs
+# Text that stands for "nothing here" rather than a figure.
+_PLACEHOLDERS = frozenset(
+    ["-", "--", "---", "—", "——", "/", "\\", "无", "空", "暂无", "没有", "不适用", "N/A", "NA", "×", "x", "X", "#"]
+)
+_APPROXIMATE = ("约", "大约", "大概", "左右", "以上", "以下", "以内", "不到", "近", "多", "余", "?")
+_CN_NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟两")
+# Money units other than the field's: what one of them is, in 万元 (for the message).
+_OTHER_MONEY_UNITS = {"元": "元", "千元": "千元", "百万元": "百万元", "亿元": "亿元", "亿": "亿元"}
+
+
+def _strip_unit(s: str, unit: str) -> tuple[str, str]:
+    """``s`` without a trailing unit that matches the field's (also in brackets, and 万 for
+    万元), and the money unit it names when that is another one ("" when none)."""
+    if unit:
+        for form in (unit, f"({unit})", f"[{unit}]"):
+            if s.endswith(form):
+                return s[: -len(form)], ""
+    if unit == "万元":
+        if s.endswith("万") and not s.endswith(("百万", "千万")):
+            return s[:-1], ""
+        for other in sorted(_OTHER_MONEY_UNITS, key=len, reverse=True):
+            if s.endswith(other) or s.endswith(f"({other})"):
+                return s, _OTHER_MONEY_UNITS[other]
+    return s, ""
+
+
 def parse_number_text(text: str, unit: str = "") -> Parsed:
-    """Parse text typed into a number cell. ``unit`` is the field's unit (万元, %, 人 …)."""
+    """Parse text typed into a number cell. ``unit`` is the field's unit (万元, %, 人 …).
+
+    Taken as the number it certainly is: thousand separators, full-width digits, minus
+    signs copied from Word, a leading ¥, a trailing unit that is the field's (万 for
+    万元, also in brackets) and an accountant's (12.50) for −12.50. Anything else is
+    reported with what is wrong with it — another unit, a placeholder such as “-” or
+    “无”, an approximation, a decimal comma, Chinese numerals — and never read as 0.
+    """
     original = text
-    s = normalize_text(text).replace(" ", "")
+    s = normalize_text(text).replace(" ", "").translate(_MINUS)
     if not s:
         return None, ""
-    if unit and s.endswith(unit):
-        s = s[: -len(unit)]
-    elif unit == "万元" and s.endswith("元"):
-        return None, f"“{original}”的单位是元，本栏单位为万元，请换算后填写数字"
+    s, other_unit = _strip_unit(s, unit)
+    if other_unit:
+        return None, f"“{original}”的单位是{other_unit}，本栏单位为万元，请换算后填写数字"
+    if s.startswith("¥"):
+        s = s[1:]
+    accounting = _ACCOUNTING.match(s)
+    if accounting:
+        s = "-" + accounting.group(1)
     if _GROUPED.match(s):
         s = s.replace(",", "")
-    if _PLAIN.match(s):
+    if _NUMBER.match(s):
         if len(s) > 40:
             return None, f"“{original[:40]}…”位数过多，不是可以确定的数字"
         return Decimal(s), ""
-    return None, f"“{original}”不是可以确定的数字，请填写数字"
+    return None, _not_a_number(original, s)
+
+
+def _not_a_number(original: str, s: str) -> str:
+    """Why ``s`` (normalised) is no figure, in words a clerk can act on."""
+    if s in _PLACEHOLDERS:
+        return f"“{original}”不是可以确定的数字：数额为零请填 0，没有此项请留空"
+    if any(word in s for word in _APPROXIMATE) and any(ch.isdigit() for ch in s):
+        return f"“{original}”不是可以确定的数字（是约数），请填写确切数字"
+    if _DECIMAL_COMMA.match(s):
+        return f"“{original}”不是可以确定的数字：小数点请用“.”，千位分隔符“,”应每三位一个"
+    if s and all(ch in _CN_NUMERALS or ch in ".点" for ch in s):
+        return f"“{original}”不是可以确定的数字，请用阿拉伯数字填写"
+    return f"“{original}”不是可以确定的数字，请填写数字"
 
 
 def parse_number(
