@@ -147,6 +147,12 @@ def test_computed_fields_are_recomputed_not_read_from_cache(make_workbook):
         ("year", "2023年", Decimal("2023")),
         ("fill_date", "2024年1月5日", date(2024, 1, 5)),
         ("fill_date", "2024/01/05", date(2024, 1, 5)),
+        ("fill_date", "2024年1月5号", date(2024, 1, 5)),
+        ("fill_date", "20240105", date(2024, 1, 5)),
+        ("fill_date", 20240105, date(2024, 1, 5)),  # typed as a number
+        ("fill_date", "二〇二四年一月五日", date(2024, 1, 5)),
+        ("fill_date", "二〇二三年十二月三十一日", date(2023, 12, 31)),
+        ("special_funds_has", "否。", "否"),
         ("org_level", "正科级 ", "正科级"),
     ],
 )
@@ -173,6 +179,9 @@ def test_text_parsed_with_certainty(make_workbook, field, raw, expected):
         ("budget_income_general", "12.3.4", "不是可以确定的数字"),
         ("staff_quota", "7.5", "不是整数"),
         ("fill_date", "去年年底", "不是有效日期"),
+        ("fill_date", "2024年1月", "只写到月份"),
+        ("fill_date", "20241305", "不是有效日期"),
+        ("fill_date", "二〇二四年二月三十日", "不是有效日期"),
         ("org_level", "处级", "不在可选项"),
     ],
 )

@@ -234,11 +234,14 @@ def parse_date(raw: Any) -> Parsed:
         return day, ""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 80000:
         return _EXCEL_EPOCH + timedelta(days=int(raw)), ""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 19000101 <= raw <= 21001231 and raw == int(raw):
+        raw = str(int(raw))  # 20240105 typed as a number: the date it spells (checked below)
     if isinstance(raw, str):
         text = normalize_text(raw)
         if not text:  # blanks and invisible characters only
             return None, ""
-        m = _DATE_TEXT.match(text)
+        text = _cn_date_digits(text.replace(" ", ""))
+        m = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
         if m:
             try:
                 day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -246,7 +249,37 @@ def parse_date(raw: Any) -> Parsed:
                 day = None
             if day is not None and _FIRST_DAY <= day <= _LAST_DAY:
                 return day, ""
+        elif _MONTH_ONLY.match(text):
+            return None, f"“{raw}”只写到月份，请填写完整日期，如 2023-12-31"
     return None, f"“{raw}”不是有效日期，请按 2023-12-31 的格式填写"
+
+
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20240105
+_MONTH_ONLY = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*月?$")
+_CN_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "Ｏ": "0"}
+_CN_DATE = re.compile(
+    r"^([〇零○Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})[日号]$"
+)
+
+
+def _cn_small(text: str) -> str:
+    """一 … 三十一 as digits (the month or day of a date written in Chinese numerals)."""
+    if "十" not in text:
+        return "".join(_CN_DIGIT[c] for c in text)
+    tens, _, ones = text.partition("十")
+    return str((int(_CN_DIGIT[tens]) if tens else 1) * 10 + (int(_CN_DIGIT[ones]) if ones else 0))
+
+
+def _cn_date_digits(text: str) -> str:
+    """二〇二四年一月五日 → 2024年1月5日; 号 for 日 (as it is said); other text unchanged."""
+    m = _CN_DATE.match(text)
+    if m:
+        try:
+            year = "".join(_CN_DIGIT[c] for c in m.group(1))
+            text = f"{year}年{_cn_small(m.group(2))}月{_cn_small(m.group(3))}日"
+        except (KeyError, ValueError):
+            return text
+    return text[:-1] + "日" if text.endswith("号") else text
 
 
 def parse_text(raw: Any) -> Parsed:
@@ -272,6 +305,9 @@ def parse_text(raw: Any) -> Parsed:
     return (text or None), ""
 
 
+_ENUM_PUNCT = "。.，,、；;！!"
+
+
 def parse_enum(raw: Any, allowed: tuple[str, ...]) -> Parsed:
     """A dropdown cell: the value must be one of the list (full-width/space variants tolerated)."""
     text, problem = parse_text(raw)
@@ -280,7 +316,7 @@ def parse_enum(raw: Any, allowed: tuple[str, ...]) -> Parsed:
     if text in allowed:
         return text, ""
     norm = {normalize_text(a).replace(" ", ""): a for a in allowed}
-    key = normalize_text(text).replace(" ", "")
+    key = normalize_text(text).replace(" ", "").strip(_ENUM_PUNCT)  # "否。" is 否
     if key in norm:
         return norm[key], ""
     return None, f"“{text}”不在可选项（{'、'.join(allowed)}）之中"
