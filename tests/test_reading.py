@@ -141,6 +141,7 @@ def test_computed_fields_are_recomputed_not_read_from_cache(make_workbook):
         ("budget_income_general", "\u221212.5", Decimal("-12.5")),  # the minus sign Word writes
         ("budget_income_general", "-1,234.50", Decimal("-1234.50")),
         ("budget_income_general", ".5", Decimal("0.5")),
+        ("budget_income_general", "1 234.50", Decimal("1234.50")),  # a space as thousands separator
         ("staff_quota", "7个", Decimal("7")),
         ("declared_debt_ratio", "3.32%", Decimal("3.32")),
         ("staff_quota", "７", Decimal("7")),
@@ -176,6 +177,7 @@ def test_text_parsed_with_certainty(make_workbook, field, raw, expected):
         ("budget_income_general", "612,4", "小数点请用“.”"),
         ("staff_quota", "十二", "请用阿拉伯数字填写"),
         ("budget_income_general", "(12.50", "不是可以确定的数字"),
+        ("budget_income_general", "612 4", "数字中间有空格"),  # not a thousands group: which figure?
         ("budget_income_general", "12.3.4", "不是可以确定的数字"),
         ("staff_quota", "7.5", "不是整数"),
         ("fill_date", "去年年底", "不是有效日期"),

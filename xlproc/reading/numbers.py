@@ -107,6 +107,9 @@ def normalize_text(text: str) -> str:
 
 # Minus signs a figure copied from Word or a web page may carry (NFKC leaves them).
 _MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-"})
+_SPACED_DIGITS = re.compile(r"[\d.]\s+[\d.]")  # a space inside a figure (NFKC made U+3000 a space)
+# ... which is taken only as a thousands separator: 1 234 567.89 (with a sign, ¥ or unit around it)
+_SPACE_GROUPED = re.compile(r"[^\d.]*\d{1,3}(?: \d{3})+(?:\.\d+)?[^\d.]*")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")  # 36.8, 36., .5 (as Excel takes them)
 _ACCOUNTING = re.compile(r"^\((\d[\d,]*(?:\.\d+)?)\)$")  # (12.50): a negative, as accountants write it
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d{1,2}$")  # 36,8: a comma where the point belongs
@@ -146,7 +149,10 @@ def parse_number_text(text: str, unit: str = "") -> Parsed:
     “无”, an approximation, a decimal comma, Chinese numerals — and never read as 0.
     """
     original = text
-    s = normalize_text(text).replace(" ", "").translate(_MINUS)
+    s = normalize_text(text).translate(_MINUS)
+    if _SPACED_DIGITS.search(s) and not _SPACE_GROUPED.fullmatch(s):
+        return None, f"“{original}”不是可以确定的数字（数字中间有空格），请核对后填写"
+    s = s.replace(" ", "")
     if not s:
         return None, ""
     s, other_unit = _strip_unit(s, unit)
