@@ -302,3 +302,10 @@ def test_field_value_is_the_dataclass_record():
         assert vars(made) == vars(plain) and pickle.loads(pickle.dumps(made)) == plain
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.value = None  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("field", "typed"), [("budget_income_general", "约" * 3000), ("fill_date", "某日" * 2000)])
+def test_a_message_quotes_only_the_start_of_a_long_cell(make_workbook, field, typed):
+    sub = read_workbook(make_workbook({field: typed}))
+    (problem,) = [p for p in sub.problems if p.field_id == field]
+    assert typed[:40] + "…" in problem.message and len(problem.message) < 120

@@ -97,6 +97,12 @@ def _out_of_range(value: Decimal, unit: str) -> str:
     return ""
 
 
+def _quote(raw: Any, limit: int = 40) -> str:
+    """What a message quotes of a cell: its first ``limit`` characters (a pasted page is not repeated)."""
+    text = str(raw)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def normalize_text(text: str) -> str:
     """NFKC (full-width digits and punctuation → ASCII), without invisible format characters
     (a zero-width space copied with a figure), trimmed, incl. ideographic spaces."""
@@ -151,13 +157,13 @@ def parse_number_text(text: str, unit: str = "") -> Parsed:
     original = text
     s = normalize_text(text).translate(_MINUS)
     if _SPACED_DIGITS.search(s) and not _SPACE_GROUPED.fullmatch(s):
-        return None, f"“{original}”不是可以确定的数字（数字中间有空格），请核对后填写"
+        return None, f"“{_quote(original)}”不是可以确定的数字（数字中间有空格），请核对后填写"
     s = s.replace(" ", "")
     if not s:
         return None, ""
     s, other_unit = _strip_unit(s, unit)
     if other_unit:
-        return None, f"“{original}”的单位是{other_unit}，本栏单位为万元，请换算后填写数字"
+        return None, f"“{_quote(original)}”的单位是{other_unit}，本栏单位为万元，请换算后填写数字"
     if s.startswith("¥"):
         s = s[1:]
     accounting = _ACCOUNTING.match(s)
@@ -167,7 +173,7 @@ def parse_number_text(text: str, unit: str = "") -> Parsed:
         s = s.replace(",", "")
     if _NUMBER.match(s):
         if len(s) > 40:
-            return None, f"“{original[:40]}…”位数过多，不是可以确定的数字"
+            return None, f"“{_quote(original)}”位数过多，不是可以确定的数字"
         return Decimal(s), ""
     return None, _not_a_number(original, s)
 
@@ -175,14 +181,14 @@ def parse_number_text(text: str, unit: str = "") -> Parsed:
 def _not_a_number(original: str, s: str) -> str:
     """Why ``s`` (normalised) is no figure, in words a clerk can act on."""
     if s in _PLACEHOLDERS:
-        return f"“{original}”不是可以确定的数字：数额为零请填 0，没有此项请留空"
+        return f"“{_quote(original)}”不是可以确定的数字：数额为零请填 0，没有此项请留空"
     if any(word in s for word in _APPROXIMATE) and any(ch.isdigit() for ch in s):
-        return f"“{original}”不是可以确定的数字（是约数），请填写确切数字"
+        return f"“{_quote(original)}”不是可以确定的数字（是约数），请填写确切数字"
     if _DECIMAL_COMMA.match(s):
-        return f"“{original}”不是可以确定的数字：小数点请用“.”，千位分隔符“,”应每三位一个"
+        return f"“{_quote(original)}”不是可以确定的数字：小数点请用“.”，千位分隔符“,”应每三位一个"
     if s and all(ch in _CN_NUMERALS or ch in ".点" for ch in s):
-        return f"“{original}”不是可以确定的数字，请用阿拉伯数字填写"
-    return f"“{original}”不是可以确定的数字，请填写数字"
+        return f"“{_quote(original)}”不是可以确定的数字，请用阿拉伯数字填写"
+    return f"“{_quote(original)}”不是可以确定的数字，请填写数字"
 
 
 def parse_number(
@@ -197,7 +203,7 @@ def parse_number(
     if raw is None or raw == "":
         return None, ""
     if isinstance(raw, bool):
-        return None, f"“{raw}”不是数字"
+        return None, f"“{_quote(raw)}”不是数字"
     if isinstance(raw, (int, float)):
         if isinstance(raw, float) and not math.isfinite(raw):
             return None, "单元格内容不是有效数字（无穷大或非数值）"
@@ -214,18 +220,18 @@ def parse_number(
         if problem or value is None:
             return None, problem
     elif isinstance(raw, (date, datetime)):
-        return None, f"“{raw}”是日期，本栏应填写数字"
+        return None, f"“{_quote(raw)}”是日期，本栏应填写数字"
     else:
-        return None, f"“{raw}”不是数字"
+        return None, f"“{_quote(raw)}”不是数字"
     too_big = _out_of_range(value, unit)
     if too_big:
         return None, too_big
     if field_type in ("count", "year") and value != value.to_integral_value():
-        return None, f"“{raw}”不是整数"
+        return None, f"“{_quote(raw)}”不是整数"
     if field_type in ("count", "year"):
         value = Decimal(int(value))
     if field_type == "year" and not 1990 <= value <= 2100:
-        return None, f"“{raw}”不是有效的年度"
+        return None, f"“{_quote(raw)}”不是有效的年度"
     return value, ""
 
 
@@ -256,8 +262,8 @@ def parse_date(raw: Any) -> Parsed:
             if day is not None and _FIRST_DAY <= day <= _LAST_DAY:
                 return day, ""
         elif _MONTH_ONLY.match(text):
-            return None, f"“{raw}”只写到月份，请填写完整日期，如 2023-12-31"
-    return None, f"“{raw}”不是有效日期，请按 2023-12-31 的格式填写"
+            return None, f"“{_quote(raw)}”只写到月份，请填写完整日期，如 2023-12-31"
+    return None, f"“{_quote(raw)}”不是有效日期，请按 2023-12-31 的格式填写"
 
 
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20240105
@@ -325,7 +331,7 @@ def parse_enum(raw: Any, allowed: tuple[str, ...]) -> Parsed:
     key = normalize_text(text).replace(" ", "").strip(_ENUM_PUNCT)  # "否。" is 否
     if key in norm:
         return norm[key], ""
-    return None, f"“{text}”不在可选项（{'、'.join(allowed)}）之中"
+    return None, f"“{_quote(text)}”不在可选项（{'、'.join(allowed)}）之中"
 
 
 def parse_cell(
