@@ -87,3 +87,47 @@ def test_random_values_survive_libreoffice_resave(tmp_path, lo_resave, data):
     values, tables = data
     path = fill_workbook(tmp_path / "p.xlsx", values, tables)
     assert_read_back(lo_resave(path), values, tables)
+
+
+def _grouped(text: str, sep: str) -> str:
+    """1234567.89 → 1{sep}234{sep}567.89"""
+    whole, dot, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = whole.lstrip("-")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return sign + sep.join(groups) + dot + frac
+
+
+@given(
+    value=st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False),
+    sep=st.sampled_from(["", ",", " ", "，"]),
+    unit=st.sampled_from(["", "万元", "万", "（万元）", " 万元"]),
+    yen=st.booleans(),
+    width=st.booleans(),
+)
+def test_a_figure_as_clerks_decorate_it_reads_as_the_figure(value, sep, unit, yen, width):
+    from xlproc.reading.numbers import parse_number_text
+
+    text = _grouped(f"{value:.2f}", sep) + unit
+    if yen and value >= 0:
+        text = "￥" + text
+    if width:  # typed with a Chinese input method: full-width digits and signs
+        text = text.translate(str.maketrans("0123456789.-", "０１２３４５６７８９．－"))
+    assert parse_number_text(text, "万元") == (value, "")
+    if value < 0:  # an accountant's brackets say the same
+        assert parse_number_text(f"（{_grouped(f'{-value:.2f}', sep)}）{unit}", "万元") == (value, "")
+
+
+@given(
+    left=st.integers(1, 9999),
+    right=st.integers(0, 99).map(str) | st.integers(1000, 99999).map(str),
+    joint=st.sampled_from([" ", "　", "  "]),
+)
+def test_two_numbers_in_one_cell_are_never_one_figure(left, right, joint):
+    from xlproc.reading.numbers import parse_number_text
+
+    value, problem = parse_number_text(f"{left}{joint}{right}", "万元")
+    assert value is None and "数字中间有空格" in problem
