@@ -104,3 +104,29 @@ def test_previous_of_an_unrelated_edition_is_a_note_not_a_wrong_check(tmp_path):
     assert outcome.previous is None
     assert "tiny-form 1.0" in outcome.notes[0] and "未做跨年度核对" in outcome.notes[0]
     assert find_pack("tiny-form", "1.0", [tiny]) is tiny
+
+
+def test_checks_across_departments_run_on_the_2024_round_against_2023(tmp_path):
+    # The 2024 pack carries the district checks too (it was made before they existed and
+    # had none: a 2024 round got no cross-department findings at all).
+    import xlproc
+    from script_modules import load_script
+
+    from xlproc.dataset.across import load_rules
+    from xlproc.template.fill import fill_workbook
+
+    ids = {p.id: [r.id for r in load_rules(p.rules_path, p.spec)] for p in (P2023, P2024)}
+    assert ids["zpb-2024"] == ids["zpb-2023"] and ids["zpb-2024"], ids
+    # last year's 统计局 budgeted a third of this year's income, and this year gives no 说明
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    for s in load_script("make_samples").load_samples():
+        if s.folder == "previous/2023":
+            values = dict(s.values)
+            if values["dept_name"] == "示例区统计局":
+                for k in [k for k in values if k.startswith("budget_income_")]:
+                    values[k] = None if values[k] is None else (values[k] / 3).quantize(values[k])
+            fill_workbook(previous / s.filename, values, s.tables, spec=s.pack.spec)
+    ds = xlproc.dataset(SAMPLES / "inbox" / "2024", previous)
+    found = [(f["department"], f["rule_id"]) for f in ds.across]
+    assert found == [("示例区统计局", "across.income_change")], ds.across
