@@ -109,9 +109,9 @@ def test_previous_of_an_unrelated_edition_is_a_note_not_a_wrong_check(tmp_path):
 def test_checks_across_departments_run_on_the_2024_round_against_2023(tmp_path):
     # The 2024 pack carries the district checks too (it was made before they existed and
     # had none: a 2024 round got no cross-department findings at all).
-    import xlproc
     from script_modules import load_script
 
+    import xlproc
     from xlproc.dataset.across import load_rules
     from xlproc.template.fill import fill_workbook
 
