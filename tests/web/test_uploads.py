@@ -84,3 +84,27 @@ def test_same_file_twice_is_stored_once_and_never_overwritten(as_user, world, po
     second = submission_id(upload(dept, world["round"], "a.xlsx", data))
     assert second != first and path.stat().st_ino == stat.st_ino and path.stat().st_mtime == stat.st_mtime
     assert path.stat().st_mode & 0o222 == 0  # read-only on disk
+
+
+HOSTILE_NAMES = {
+    "../../etc/passwd.xlsx": "passwd.xlsx",
+    "C:\\Users\\张三\\Desktop\\自评表.xlsx": "自评表.xlsx",  # an old browser sends the whole path
+    '"><script>alert(1)</script>.xlsx': "script.xlsx",
+    "表\u202egnp.xlsx": "表gnp.xlsx",  # a right-to-left override would show it as 表xslx.png
+    ".xlsx": "文件.xlsx",
+    "CON.xlsx": "_CON.xlsx",  # a device name Windows will not save
+    "自评表 (1).XLSX": "自评表 (1).XLSX",
+    "a" * 300 + ".xlsx": "a" * 150 + ".xlsx",
+}
+
+
+def test_a_download_is_saved_under_a_name_windows_accepts(as_user, world):
+    from urllib.parse import unquote
+
+    dept = as_user("dept_a")
+    data = sample("02_").read_bytes()
+    for sent, saved in HOSTILE_NAMES.items():
+        sid = submission_id(upload(dept, world["round"], sent, data))
+        disposition = dept.get(f"/submissions/{sid}/original").headers["content-disposition"]
+        assert unquote(disposition.split("filename*=UTF-8''")[1]) == saved, sent
+        assert disposition.split('filename="')[1].split('"')[0].isascii()

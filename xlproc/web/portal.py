@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
+from ..io.names import safe_component
 from . import jobs
 from .account import Account
 from .db import Database
@@ -202,8 +203,21 @@ async def checked_form(request: Request, max_files: int = 1) -> FormData:
     return form
 
 
+def download_name(filename: str) -> str:
+    """The name a download is saved under: the stored name (an upload's, as the browser
+    sent it) made safe to save on Windows — no folders, no characters Windows refuses,
+    no bidi marks that show "表‮gnp.xlsx" as a picture's name, at most 150 bytes before
+    the suffix — with its suffix kept."""
+    stem, dot, suffix = Path(filename.replace("\\", "/")).name.rpartition(".")
+    if not dot or not suffix.isascii() or not suffix.isalnum() or len(suffix) > 8:
+        stem, suffix = f"{stem}{dot}{suffix}", ""
+    stem = safe_component(stem, "文件", max_bytes=150)
+    return f"{stem}.{suffix}" if suffix else stem
+
+
 def download(data: bytes, filename: str, media_type: str) -> Response:
-    """A file download with its Chinese name (RFC 6266 filename*)."""
+    """A file download with its Chinese name (RFC 6266 filename*), see ``download_name``."""
+    filename = download_name(filename)
     ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename)
     headers = {
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",

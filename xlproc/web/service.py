@@ -243,7 +243,7 @@ def record_upload(
         "round_id": round_.id,
         "department_id": dept_id,
         "uploaded_by": user.id,
-        "filename": filename[:300] or "未命名.xlsx",
+        "filename": _clip_name(filename, 300) or "未命名.xlsx",
         "sha256": sha,
         "size": len(data),
         "pack": round_.pack,
@@ -251,6 +251,16 @@ def record_upload(
     if refused:
         row |= {"status": "failed", "error": refused}
     return db.connection().execute(_NEW_SUBMISSION, row).inserted_primary_key[0]
+
+
+def _clip_name(filename: str, limit: int) -> str:
+    """``filename`` in at most ``limit`` characters (the column's width), its suffix kept."""
+    if len(filename) <= limit:
+        return filename
+    stem, dot, suffix = filename.rpartition(".")
+    if dot and 0 < len(suffix) <= 8:
+        return stem[: limit - len(suffix) - 1] + "." + suffix
+    return filename[:limit]
 
 
 def refuse_reason(filename: str, data: bytes, max_upload: int) -> str:
