@@ -206,7 +206,7 @@ async def checked_form(request: Request, max_files: int = 1) -> FormData:
 def download_name(filename: str) -> str:
     """The name a download is saved under: the stored name (an upload's, as the browser
     sent it) made safe to save on Windows — no folders, no characters Windows refuses,
-    no bidi marks that show "表‮gnp.xlsx" as a picture's name, at most 150 bytes before
+    no bidi marks that show "表<U+202E>gnp.xlsx" as "表xslx.png", at most 150 bytes before
     the suffix — with its suffix kept."""
     stem, dot, suffix = Path(filename.replace("\\", "/")).name.rpartition(".")
     if not dot or not suffix.isascii() or not suffix.isalnum() or len(suffix) > 8:
