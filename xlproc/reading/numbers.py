@@ -125,7 +125,7 @@ _PLACEHOLDERS = frozenset(
 )
 _APPROXIMATE = ("约", "大约", "大概", "左右", "以上", "以下", "以内", "不到", "近", "多", "余", "?")
 _CN_NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟两")
-# Money units other than the field's: what one of them is, in 万元 (for the message).
+# Money units other than 万元 a figure may end with → the unit's name in the message (亿 is 亿元).
 _OTHER_MONEY_UNITS = {"元": "元", "千元": "千元", "百万元": "百万元", "亿元": "亿元", "亿": "亿元"}
 
 
