@@ -23,17 +23,18 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
 }
 
 
-def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "")
+def _clean(text: str, nfkc: bool = True) -> str:
+    text = unicodedata.normalize("NFKC", text or "") if nfkc else (text or "")
     return "".join(ch for ch in text if unicodedata.category(ch) not in _DROP_CATEGORIES)
 
 
-def safe_component(name: str, fallback: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
+def safe_component(name: str, fallback: str, max_bytes: int = MAX_COMPONENT_BYTES, nfkc: bool = True) -> str:
     """One file/folder name component for ``name``: NFKC, no controls or bidi marks,
     separators replaced by "_", no "."/".." or reserved device names, at most
     ``max_bytes`` UTF-8 bytes (cut on a character boundary); ``fallback`` if nothing is left.
+    ``nfkc=False`` keeps the characters as typed (a download keeps its （草稿）).
     """
-    text = _SEPARATORS.sub("_", _clean(name))
+    text = _SEPARATORS.sub("_", _clean(name, nfkc))
     text = " ".join(text.split())  # any run of blanks → one space
     text = text.strip(" ._")
     if text.split(".")[0].strip().upper() in _RESERVED:

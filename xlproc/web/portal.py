@@ -211,7 +211,7 @@ def download_name(filename: str) -> str:
     stem, dot, suffix = Path(filename.replace("\\", "/")).name.rpartition(".")
     if not dot or not suffix.isascii() or not suffix.isalnum() or len(suffix) > 8:
         stem, suffix = f"{stem}{dot}{suffix}", ""
-    stem = safe_component(stem, "文件", max_bytes=150)
+    stem = safe_component(stem, "文件", max_bytes=150, nfkc=False)  # 全角（草稿） stays as written
     return f"{stem}.{suffix}" if suffix else stem
 
 
