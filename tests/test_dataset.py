@@ -344,3 +344,60 @@ def test_dataset_xlsx_opens_in_libreoffice(soffice: str, ds, tmp_path: Path) -> 
     pdf = tmp_path / "全区数据.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "全区数据：字段" in text and "示例区司法局" in text and "约10" in text
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    """The workbook's parts, the read times (which differ from run to run) blanked."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {
+            n: re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", b"T", z.read(n))
+            for n in z.namelist()
+            if not n.startswith("docProps/")
+        }
+
+
+def test_a_pool_worker_writes_the_same_district_workbook(tmp_path: Path) -> None:
+    """With a pool, 全区数据.xlsx is written by an idle worker from plain rows (dataset.sheets)
+    while the parent writes 汇总.xlsx: the same workbook, part for part, as the parent's."""
+    inbox = _folder(tmp_path / "inbox", INBOX_FILES)
+    here = process_folder(inbox, tmp_path / "here", BatchOptions(jobs=0))
+    pooled = process_folder(inbox, tmp_path / "pooled", BatchOptions(jobs=2))
+    assert pooled.dataset_path == tmp_path / "pooled" / "全区数据.xlsx" and not pooled.dataset_error
+    assert _parts(pooled.dataset_path) == _parts(here.dataset_path)
+
+
+def test_the_workers_refusal_to_write_the_district_workbook_is_said(tmp_path: Path) -> None:
+    inbox = _folder(tmp_path / "inbox", INBOX_FILES)
+    (tmp_path / "out" / "全区数据.xlsx").mkdir(parents=True)  # a folder where the workbook goes
+    batch = process_folder(inbox, tmp_path / "out", BatchOptions(jobs=2))
+    assert batch.dataset_path is None and "全区数据.xlsx" in batch.dataset_error
+    assert batch.summary_path.is_file()  # the summary and every file's outputs stand
+
+
+def test_a_worker_that_fails_otherwise_leaves_the_workbook_to_the_parent(tmp_path: Path) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from xlproc.batch import _write_summaries
+
+    class Crashing:  # the pool's aside, whose worker died
+        def can_aside(self) -> bool:
+            return True
+
+        def aside(self, fn, *args):
+            future: Future = Future()
+            future.set_exception(BrokenProcessPool("a worker died"))
+            return future
+
+    inbox = _folder(tmp_path / "inbox", INBOX_FILES)
+    batch = process_folder(inbox, tmp_path / "out", BatchOptions(jobs=0, summary=False))
+    batch.outbox = tmp_path / "again"
+    batch.outbox.mkdir()
+    _write_summaries(batch, BatchOptions(), None, Crashing())
+    assert batch.dataset_path == tmp_path / "again" / "全区数据.xlsx" and not batch.dataset_error
+    assert _parts(batch.dataset_path) == _parts(
+        process_folder(inbox, tmp_path / "here", BatchOptions(jobs=0)).dataset_path
+    )

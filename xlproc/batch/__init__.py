@@ -213,6 +213,57 @@ def _index_previous(folder: Path, executor, jobs: int, on_progress) -> tuple[dic
     return index, problems
 
 
+# Up to this many cells the district dataset goes to a pool worker as plain data (about
+# 30 MB pickled); a larger one is written here, after the summary, as before.
+ASIDE_MAX_CELLS = 2_000_000
+
+
+def _write_summaries(batch: BatchResult, options: BatchOptions, roster: Any, executor: Any) -> None:
+    """汇总.xlsx, and 全区数据.xlsx beside it.
+
+    They are the batch's tail: after the last workbook, with every worker idle. With a
+    pool, a worker writes the dataset's workbook (``dataset.sheets``: plain rows, no
+    pandas to import there) while this process writes the summary. Should the worker
+    fail (it crashed, or its memory cap), the dataset is written here after all.
+    """
+    from .gather import gather_dataset
+    from .summary import write_summary
+
+    batch.dataset = gather_dataset(batch, options.pipeline, task=options.task is not None)
+    batch.roster = roster or _pack_roster(batch.results, options.pipeline.packs)
+    aside = None
+    path = batch.outbox / DATASET_NAME
+    if options.dataset and batch.dataset is not None and executor.can_aside():
+        from ..dataset.export import cell_count, xlsx_sheets
+        from ..dataset.sheets import write_sheets
+
+        if cell_count(batch.dataset) <= ASIDE_MAX_CELLS:
+            aside = executor.aside(write_sheets, xlsx_sheets(batch.dataset), path)
+    batch.summary_path = write_summary(batch.outbox / SUMMARY_NAME, batch)
+    if not options.dataset or batch.dataset is None:
+        return
+    try:
+        written = _aside_result(aside) if aside is not None else None
+        if written is not None:
+            batch.dataset_path = written
+            return
+        from ..dataset.export import write_dataset
+
+        batch.dataset_path = write_dataset(batch.dataset, path)
+    except OutputError as exc:  # the summary and every file's outputs stand; say what is missing
+        batch.dataset_error = str(exc)
+
+
+def _aside_result(aside: Any) -> Path | None:
+    """What the worker wrote; its OutputError (the disk refused) raised; None when it failed otherwise."""
+    try:
+        return aside.result()
+    except OutputError:
+        raise
+    except Exception:  # a crash (BrokenProcessPool), MemoryError under its cap …
+        return None
+
+
 def _flag_duplicates(results: dict[str, FileResult], sources: dict[str, Source]) -> tuple[dict, dict[str, str]]:
     """Departments that filed more than once: the latest workbook counts, earlier ones are superseded.
 
@@ -404,37 +455,25 @@ def _process(
                     state.record(src, r, prev_sha(r.department), stats.get(src.name))
                 results[src.name] = r
                 tally.add(r, src.name)
+        by_source = {s.name: s for s in found.sources}
+        duplicates, replaced = _flag_duplicates(results, by_source)
+        ordered = [results[s.name] for s in found.sources if s.name in results]
+        batch = BatchResult(
+            inbox=inbox,
+            outbox=outbox,
+            results=ordered,
+            skipped=found.skipped,
+            duplicates=duplicates,
+            previous_errors=previous_errors,
+            figures=summary_figures(ordered, options.pipeline.packs),
+            superseded=replaced,
+        )
+        if options.summary:
+            _write_summaries(batch, options, roster, executor)
     except BaseException:  # Ctrl-C, or "cannot run": stop the workers at once
         executor.abort()
         raise
     finally:
         executor.close()
-    by_source = {s.name: s for s in found.sources}
-    duplicates, replaced = _flag_duplicates(results, by_source)
-    ordered = [results[s.name] for s in found.sources if s.name in results]
-    batch = BatchResult(
-        inbox=inbox,
-        outbox=outbox,
-        results=ordered,
-        skipped=found.skipped,
-        duplicates=duplicates,
-        previous_errors=previous_errors,
-        figures=summary_figures(ordered, options.pipeline.packs),
-        superseded=replaced,
-    )
-    if options.summary:
-        from .gather import gather_dataset
-        from .summary import write_summary
-
-        batch.dataset = gather_dataset(batch, options.pipeline, task=options.task is not None)
-        batch.roster = roster or _pack_roster(ordered, options.pipeline.packs)
-        batch.summary_path = write_summary(outbox / SUMMARY_NAME, batch)
-        if options.dataset and batch.dataset is not None:
-            from ..dataset.export import write_dataset
-
-            try:
-                batch.dataset_path = write_dataset(batch.dataset, outbox / DATASET_NAME)
-            except OutputError as exc:  # the summary and every file's outputs stand; say what is missing
-                batch.dataset_error = str(exc)
     batch.elapsed_s = time.perf_counter() - t0
     return batch

@@ -297,6 +297,10 @@ class InProcessExecutor:
             except Exception as exc:
                 yield chunk, exc
 
+    def can_aside(self) -> bool:
+        """No second process to run a task beside this one."""
+        return False
+
     def close(self) -> None:
         pass
 
@@ -430,6 +434,20 @@ class LocalPoolExecutor:
                 deadlines.clear()
                 self._restart()
 
+    def can_aside(self) -> bool:
+        """Whether a pool is running whose idle workers can take a task (``aside``)."""
+        return self._pool is not None
+
+    def aside(self, fn: Callable, *args: Any) -> Any:
+        """``fn(*args)`` in a worker of the running pool: a Future, or None when the pool
+        is gone or broken (the caller then runs it itself)."""
+        if self._pool is None:
+            return None
+        try:
+            return self._pool.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):
+            return None
+
     def _kill(self) -> None:
         pool, self._pool = self._pool, None
         if pool is None:
@@ -507,6 +525,10 @@ class DaskExecutor:
             except Exception as exc:  # KilledWorker, a lost connection …
                 yield chunk, exc
             fut.release()
+
+    def can_aside(self) -> bool:
+        """The cluster's workers may not see this machine's disk: the tail is written here."""
+        return False
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
