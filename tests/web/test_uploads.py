@@ -108,3 +108,10 @@ def test_a_download_is_saved_under_a_name_windows_accepts(as_user, world):
         disposition = dept.get(f"/submissions/{sid}/original").headers["content-disposition"]
         assert unquote(disposition.split("filename*=UTF-8''")[1]) == saved, sent
         assert disposition.split('filename="')[1].split('"')[0].isascii()
+
+
+def test_a_page_never_shows_a_name_with_its_text_direction_turned(as_user, world):
+    dept = as_user("dept_a")
+    sid = submission_id(upload(dept, world["round"], "表\u202egnp.xlsx", sample("02_").read_bytes()))
+    for page in (dept.get(f"/submissions/{sid}").text, dept.get("/dept").text):
+        assert "表gnp.xlsx" in page and "\u202e" not in page

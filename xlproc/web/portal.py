@@ -3,6 +3,7 @@ CSRF checks and page rendering."""
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,7 @@ class Portal:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=_shown,
         )
         self.env.filters["local"] = _local
         self.env.filters["action"] = action_label
@@ -201,6 +203,21 @@ async def checked_form(request: Request, max_files: int = 1) -> FormData:
     if not same_token(str(form.get(CSRF_FIELD) or ""), request.cookies.get(CSRF_COOKIE)):
         raise HTTPException(403, "页面已过期或请求来源不明（安全校验失败），请刷新页面后重试")
     return form
+
+
+# Bidi overrides and isolates, zero-width and other format characters a name may carry:
+# "表\u202egnp.xlsx" would show as 表xslx.png on a page.
+_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]")
+
+
+def _shown(value: Any) -> Any:
+    """Every value a page prints (Jinja's ``finalize``): text without hidden format
+    characters, so an uploaded name or a department's text cannot turn the page's text
+    direction around. Other values as they are (autoescape still applies)."""
+    if isinstance(value, str) and _HIDDEN.search(value):
+        cleaned = _HIDDEN.sub("", value)
+        return type(value)(cleaned) if hasattr(value, "__html__") else cleaned  # markup stays markup
+    return value
 
 
 def download_name(filename: str) -> str:
