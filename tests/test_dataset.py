@@ -346,27 +346,30 @@ def test_dataset_xlsx_opens_in_libreoffice(soffice: str, ds, tmp_path: Path) -> 
     assert "全区数据：字段" in text and "示例区司法局" in text and "约10" in text
 
 
-def _parts(path: Path) -> dict[str, bytes]:
-    """The workbook's parts, the read times (which differ from run to run) blanked."""
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    """Every sheet's cells (value and number format), the read times blanked: they differ
+    from run to run, and with them which strings are shared, so the raw parts may differ."""
     import re
-    import zipfile
 
-    with zipfile.ZipFile(path) as z:
-        return {
-            n: re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", b"T", z.read(n))
-            for n in z.namelist()
-            if not n.startswith("docProps/")
-        }
+    wb = openpyxl.load_workbook(path)
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+    return {
+        ws.title: [
+            tuple((stamp.sub("T", c.value) if isinstance(c.value, str) else c.value, c.number_format) for c in row)
+            for row in ws.iter_rows()
+        ]
+        for ws in wb.worksheets
+    }
 
 
 def test_a_pool_worker_writes_the_same_district_workbook(tmp_path: Path) -> None:
     """With a pool, 全区数据.xlsx is written by an idle worker from plain rows (dataset.sheets)
-    while the parent writes 汇总.xlsx: the same workbook, part for part, as the parent's."""
+    while the parent writes 汇总.xlsx: the same cells and formats as the parent's."""
     inbox = _folder(tmp_path / "inbox", INBOX_FILES)
     here = process_folder(inbox, tmp_path / "here", BatchOptions(jobs=0))
     pooled = process_folder(inbox, tmp_path / "pooled", BatchOptions(jobs=2))
     assert pooled.dataset_path == tmp_path / "pooled" / "全区数据.xlsx" and not pooled.dataset_error
-    assert _parts(pooled.dataset_path) == _parts(here.dataset_path)
+    assert _cells(pooled.dataset_path) == _cells(here.dataset_path)
 
 
 def test_the_workers_refusal_to_write_the_district_workbook_is_said(tmp_path: Path) -> None:
@@ -398,6 +401,42 @@ def test_a_worker_that_fails_otherwise_leaves_the_workbook_to_the_parent(tmp_pat
     batch.outbox.mkdir()
     _write_summaries(batch, BatchOptions(), None, Crashing())
     assert batch.dataset_path == tmp_path / "again" / "全区数据.xlsx" and not batch.dataset_error
-    assert _parts(batch.dataset_path) == _parts(
+    assert _cells(batch.dataset_path) == _cells(
         process_folder(inbox, tmp_path / "here", BatchOptions(jobs=0)).dataset_path
     )
+
+
+def test_a_failing_summary_waits_for_the_worker_before_the_pool_stops(tmp_path: Path) -> None:
+    """The summary cannot be written (here: a folder in its place; on a full disk alike): the
+    worker writing the dataset finishes or removes its temporary before the batch stops the
+    pool, so no half-written temporary is left behind (the tiny-disk corpus test)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xlproc.batch import _write_summaries
+    from xlproc.errors import OutputError
+
+    started = []
+
+    class Slow:  # a pool whose worker takes its time
+        def __init__(self) -> None:
+            self.pool = ThreadPoolExecutor(1)
+
+        def can_aside(self) -> bool:
+            return True
+
+        def aside(self, fn, *args):
+            def late():
+                time.sleep(0.3)
+                return fn(*args)
+
+            started.append(self.pool.submit(late))
+            return started[-1]
+
+    inbox = _folder(tmp_path / "inbox", INBOX_FILES)
+    batch = process_folder(inbox, tmp_path / "out", BatchOptions(jobs=0, summary=False))
+    (tmp_path / "out" / "汇总.xlsx").mkdir()
+    with pytest.raises(OutputError):
+        _write_summaries(batch, BatchOptions(), None, Slow())
+    assert started and started[0].done()
+    assert (tmp_path / "out" / "全区数据.xlsx").is_file() and not list((tmp_path / "out").glob(".~xlproc-*"))

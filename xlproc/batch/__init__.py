@@ -9,6 +9,7 @@ unchanged files (see ``state``); all outputs are written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -239,7 +240,13 @@ def _write_summaries(batch: BatchResult, options: BatchOptions, roster: Any, exe
 
         if cell_count(batch.dataset) <= ASIDE_MAX_CELLS:
             aside = executor.aside(write_sheets, xlsx_sheets(batch.dataset), path)
-    batch.summary_path = write_summary(batch.outbox / SUMMARY_NAME, batch)
+    try:
+        batch.summary_path = write_summary(batch.outbox / SUMMARY_NAME, batch)
+    except Exception:  # the summary cannot be written (a full disk …): let the worker finish or
+        if aside is not None:  # clean up its temporary before the pool is stopped
+            with contextlib.suppress(Exception):
+                aside.result()
+        raise
     if not options.dataset or batch.dataset is None:
         return
     try:
