@@ -22,7 +22,7 @@ from ..errors import OutputError, XlprocError
 from ..io.atomic import TEMP_PREFIX, atomic_path
 from ..results import SEVERITY_LABELS
 from .frames import Dataset
-from .sheets import Sheet, cannot_write, new_book, portable
+from .sheets import Sheet, cannot_write, new_book, portable_row
 
 FORMATS = ("xlsx", "csv", "parquet")
 _NUM_FORMATS = {0: "0", 1: "0.0", 2: "#,##0.00", 3: "0.000", 4: "0.0000"}
@@ -134,18 +134,8 @@ def xlsx_sheets(ds: Dataset) -> list[Sheet]:
     out = []
     for sheet, heads, frame, layout in _layouts(ds):
         rows = frame.to_numpy(dtype=object).tolist()  # half the time of itertuples
-        out.append(
-            Sheet(
-                sheet,
-                heads,
-                [row if all(map(_PLAIN.__contains__, map(type, row))) else list(map(portable, row)) for row in rows],
-                layout,
-            )
-        )
+        out.append(Sheet(sheet, heads, [portable_row(row) for row in rows], layout))
     return out
-
-
-_PLAIN = frozenset([str, int, float, bool, date, type(None)])
 
 
 def cell_count(ds: Dataset) -> int:

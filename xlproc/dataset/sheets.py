@@ -36,12 +36,20 @@ def new_book() -> TableBook:
     return TableBook(title=TITLE, author="xlproc", font="宋体", size=10)
 
 
+_PLAIN = frozenset([str, int, float, bool, date, datetime, type(None)])
+
+
+def portable_row(row: list[Any]) -> list[Any]:
+    """A row whose values are all ``portable``: the row itself when they already are."""
+    return row if all(map(_PLAIN.__contains__, map(type, row))) else list(map(portable, row))
+
+
 def portable(value: Any) -> Any:
     """A cell value as plain Python another process unpickles without pandas: str, int,
     float, bool, date or None (Decimal → float, as ``TableBook`` writes it; pandas'
     missing markers and timestamps → None / datetime)."""
     kind = type(value)
-    if value is None or kind in (str, int, float, bool, date, datetime):
+    if kind in _PLAIN:
         return value
     if kind is Decimal:
         return float(value) if value.is_finite() else None

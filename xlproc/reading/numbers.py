@@ -38,7 +38,8 @@ _SUSPECT = re.compile("[\x00-\x1f\ufffd\ufffe\uffff\ud800-\udfff]")  # incl. \t 
 
 # Format characters that show nothing (zero-width space/joiners, bidi marks, word joiner,
 # BOM, soft hyphen): copied from a web page or Word, a cell holding only these is blank.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+INVISIBLE_CHARS = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"  # a character class
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 
 Parsed = tuple[Any, str]  # (value or None, problem message or "")
 
@@ -360,7 +361,7 @@ def parse_cell(
             return parse_enum(raw, allowed)
         return parse_text(raw)
     except (InvalidOperation, ValueError, OverflowError):
-        return None, f"“{str(raw)[:40]}”无法识别"
+        return None, f"“{_quote(raw)}”无法识别"
 
 
 def showable(raw: Any) -> Any:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as DB
 from starlette.datastructures import FormData
 
 from ..io.names import safe_component
+from ..reading.numbers import INVISIBLE_CHARS
 from . import jobs
 from .account import Account
 from .db import Database
@@ -205,9 +206,9 @@ async def checked_form(request: Request, max_files: int = 1) -> FormData:
     return form
 
 
-# Bidi overrides and isolates, zero-width and other format characters a name may carry:
-# "表\u202egnp.xlsx" would show as 表xslx.png on a page.
-_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]")
+# The format characters the reader drops from cells (bidi overrides and isolates, zero-width,
+# BOM …), and the Arabic letter mark: "表\u202egnp.xlsx" would show as 表xslx.png on a page.
+_HIDDEN = re.compile(f"[{INVISIBLE_CHARS}\u061c]")
 
 
 def _shown(value: Any) -> Any:
