@@ -161,7 +161,7 @@ def naive_annotate(src: Path, report: Any, out: Path) -> None:
 
 
 def naive_report(sub: Any, report: Any, out: Path) -> None:
-    """A fresh DocxTemplate per report: same context and chart pictures as xlproc's renderer."""
+    """A fresh DocxTemplate per report: same context and charts as xlproc's renderer."""
     from docxtpl import DocxTemplate
 
     from xlproc.form.packs import find_pack
@@ -169,16 +169,16 @@ def naive_report(sub: Any, report: Any, out: Path) -> None:
     from xlproc.report.charts import render_charts
 
     pack = find_pack(sub.form_id, sub.form_version)
-    if "renderer" not in _NAIVE:  # only to learn which zip member holds each chart placeholder
+    if "renderer" not in _NAIVE:  # only for the template with chart frames, and their zip members
         _NAIVE["renderer"] = ReportRenderer(pack.report_template)
     renderer = _NAIVE["renderer"]
     ctx = build_context(sub, None, renderer.options)
-    images = render_charts(ctx["charts"])
-    tpl = DocxTemplate(renderer.path)
+    charts = render_charts(ctx["charts"])
+    tpl = DocxTemplate(io.BytesIO(renderer.template_bytes))
     tpl.render(ctx, autoescape=True)
-    for name, png in images.items():
+    for name, xml in charts.items():
         if name in renderer._charts:
-            tpl.zipname_to_replace[renderer._charts[name]] = png
+            tpl.zipname_to_replace[renderer._charts[name]] = xml
     tpl.save(out)
 
 

@@ -10,8 +10,9 @@ title in 小标宋/宋体, level-1 headings 黑体, level-2 楷体, level-3 仿�
 ASCII text in Times New Roman, so LibreOffice (and WPS on Linux) render CJK glyphs
 where the Windows fonts are missing. Headings are numbered in the text (一、（一）1.
 （1）) so the numbering survives any restyling. Tables are bordered and use
-``{%tr for %}`` row loops; the two charts are pictures whose alternative text
-(``chart:scores`` / ``chart:expenditure``) tells the renderer which PNG goes where.
+``{%tr for %}`` row loops; the two charts are placeholder pictures whose alternative
+text (``chart:scores`` / ``chart:expenditure``) marks the frame the renderer turns into
+a native chart (xlproc/report/chartframes.py).
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_formula_like_department_name_stays_text(make_workbook, tmp_path: Path) 
 )
 def test_killed_batch_leaves_no_partial_file_and_rerun_completes(tmp_path: Path, sig: int, code: int) -> None:
     inbox, outbox = tmp_path / "inbox", tmp_path / "out"
-    n = 48
+    n = 96  # enough work left after the first manifests that the kill lands mid-batch on a fast machine
     _clones(inbox, n)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [

@@ -1,4 +1,4 @@
-"""Report formatting helpers, report.yaml options and the Pillow charts."""
+"""Report formatting helpers and report.yaml options (the charts: test_report_charts.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xlproc.form.spec import SpecError
-from xlproc.report import charts
 from xlproc.report.formatting import (
     PARAGRAPH_MARK,
     clean_inline,
@@ -101,76 +100,6 @@ def test_report_yaml_packaged_and_errors(tmp_path: Path):
     assert load_report_options(good) == ReportOptions(
         basis_documents=({"issuer": "", "title": "甲", "number": ""},), appendix_title="附"
     )
-
-
-@pytest.mark.skipif(not charts.charts_available(), reason="no CJK font on this system")
-def test_charts_are_pngs_with_real_cjk_glyphs():
-    # Distinct characters must rasterise differently: a missing glyph (tofu) is one box for all.
-    masks = {ch: charts._glyph(ch, 18)[0].tobytes() for ch in "预算执行"}
-    assert len(set(masks.values())) == 4
-    rows = [{"label": "预算编制管理", "score": D("12"), "max": D("12"), "kind": "score"}]
-    png = charts.scores_chart([*rows, {"label": "存在问题", "score": D("1"), "max": D("10"), "kind": "deduction"}])
-    items = [{"label": "一般公共服务支出", "amount": D("163"), "money": "163.00", "share": D("82.72")}]
-    for blob in (png, charts.expenditure_chart(items)):
-        assert blob[:8] == b"\x89PNG\r\n\x1a\n"
-        from io import BytesIO
-
-        from PIL import Image
-
-        img = Image.open(BytesIO(blob))
-        assert img.size == (charts.WIDTH, charts.HEIGHT)
-        assert len(img.getcolors(256)) > 5  # bars, antialiased text, background
-
-
-def _decoded(png: bytes):
-    """The picture Pillow reads, after checking the chunks' CRCs and the complete zlib stream strictly."""
-    import struct
-    import zlib
-    from io import BytesIO
-
-    from PIL import Image
-
-    pos, idat = 8, b""
-    while pos < len(png):
-        (n,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + n]
-        assert struct.unpack(">I", png[pos + 8 + n : pos + 12 + n])[0] == zlib.crc32(kind + data)
-        idat += data if kind == b"IDAT" else b""
-        pos += 12 + n
-    obj = zlib.decompressobj()
-    raw = obj.decompress(idat)  # checks the Adler-32
-    assert obj.eof and not obj.unused_data
-    img = Image.open(BytesIO(png))
-    img.load()
-    assert len(raw) == img.height * (1 + (img.width + 1) // 2) and raw[:: 1 + (img.width + 1) // 2] == bytes(img.height)
-    return img
-
-
-def test_png_encoder_round_trips_pixels_blank_runs_and_cached_strips():
-    from PIL import Image, ImageDraw
-
-    img = Image.new("P", (37, 29), 0)  # odd width: the last byte of a 4-bit row is half padding
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([0, 3, 36, 5], fill=charts._BLUE)  # touches the left edge (next to the filter byte)
-    draw.rectangle([10, 12, 20, 12], fill=charts._RED)
-    draw.point([(36, 28)], fill=charts.RAMP)  # last pixel of the last row
-    first = charts._png(img)
-    again = charts._png(img)  # second time from the per-process strip cache
-    assert first == again
-    for png in (first, charts._png(Image.new("P", (5, 3), 0)), charts._png(Image.new("P", (4, 2), charts._MUTED))):
-        back = _decoded(png)
-        assert back.mode == "P" and back.getpalette()[:3] == [255, 255, 255]
-    back = _decoded(first)
-    assert back.size == img.size and back.tobytes() == img.tobytes()
-    full = Image.new("P", (4, 2), charts._MUTED)
-    assert _decoded(charts._png(full)).tobytes() == full.tobytes()
-
-
-@given(st.binary(max_size=300), st.binary(max_size=300))
-def test_adler_combine_matches_zlib(a, b):
-    import zlib
-
-    assert charts._adler_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
 
 
 amounts = st.decimals(min_value=-100000, max_value=100000, places=6, allow_nan=False, allow_infinity=False)

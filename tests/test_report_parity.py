@@ -5,7 +5,8 @@ renders it many times, reusing docxtpl's internals (``init_docx``, ``patch_xml``
 ``get_part_xml``) instead of calling ``DocxTemplate.render`` per report. This test is what
 the pin ``docxtpl>=0.18,<0.21`` in pyproject.toml rests on: the same template and the same
 context (``build_context``) rendered both ways must read back identically with python-docx
-— paragraph texts with their style names, pictures (alt text and image bytes), table cell
+— paragraph texts with their style names, charts (their data and labels), pictures (alt text
+and image bytes), table cell
 texts, and every section's header and footer texts. Raise the pin only with this test green
 on the new docxtpl.
 
@@ -24,6 +25,7 @@ from typing import Any
 
 import docx
 import pytest
+from chart_projection import chart_rids, chart_summary
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -33,7 +35,7 @@ from test_report_render import HOSTILE, HOSTILE_TABLES, HOSTILE_VALUES
 from xlproc.form.packs import find_pack
 from xlproc.reading.workbook import read_workbook
 from xlproc.report import ReportRenderer
-from xlproc.report.charts import charts_available, render_charts
+from xlproc.report.charts import CHART_NAMES, render_charts
 from xlproc.report.context import LINE_BREAK
 from xlproc.rules import load_catalogue, run_checks
 
@@ -56,6 +58,10 @@ def projection(data: bytes) -> list[str]:
             para = Paragraph(child, document)
             for pic in child.iter(qn("wp:docPr")):
                 blips = [b.get(qn("r:embed")) for b in pic.getparent().iter(qn("a:blip"))]
+                charts = chart_rids(pic.getparent())
+                if charts:
+                    lines.append(f"[chart {pic.get('descr')}] {chart_summary(rels[charts[0]].blob)}")
+                    continue
                 digest = hashlib.sha256(rels[blips[0]].blob).hexdigest()[:16] if blips else "-"
                 lines.append(f"[picture {pic.get('descr')} {digest}]")
             lines.append(f"[{para.style.name}] {para.text!r}")
@@ -82,21 +88,19 @@ def _both(path: Path, draft: bool) -> tuple[list[str], list[str]]:
     pack = find_pack(sub.form_id, sub.form_version)
     report = run_checks(sub, load_catalogue(pack.rules_path, spec=pack.spec)) if draft else None
     renderer = ReportRenderer(pack.report_template)
-    # the context and chart pictures exactly as ReportRenderer.render_docx prepares them
+    # the context and chart parts exactly as ReportRenderer.render_docx prepares them
     ctx = renderer.context(sub, report)
-    for name in ("expenditure", "scores"):
+    for name in CHART_NAMES:
         if name not in renderer._charts:
             ctx["charts"][name] = False
-    images = render_charts(ctx["charts"])
-    for name in ("expenditure", "scores"):
-        if name not in images:
-            ctx["charts"][name] = False
-    ours = renderer.render_bytes(ctx, images)
+    charts = render_charts(ctx["charts"])
+    ours = renderer.render_bytes(ctx, charts)
 
-    tpl = DocxTemplate(pack.report_template)
+    # docxtpl renders the template as the renderer compiled it (chart placeholders made chart frames)
+    tpl = DocxTemplate(BytesIO(renderer.template_bytes))
     tpl.render(_as_docxtpl_writes(ctx), autoescape=True)
-    for name, png in images.items():  # as benchmarks/batch.py naive_report swaps the pictures in
-        tpl.zipname_to_replace[renderer._charts[name]] = png
+    for name, xml in charts.items():  # as benchmarks/batch.py naive_report swaps the charts in
+        tpl.zipname_to_replace[renderer._charts[name]] = xml
     out = BytesIO()
     tpl.save(out)
     return projection(ours), projection(out.getvalue())
@@ -123,8 +127,12 @@ def test_renderer_matches_docxtpl_render(sample, draft):
     assert ("审核未通过（草稿）" in text) == draft
     if draft:
         assert "附件：审核情况" in text
-    # both charts drawn and swapped in (with no CJK font the renderer leaves them out, on both sides)
-    assert text.count("[picture chart:") == (2 if charts_available() else 0)
+    # both charts drawn and swapped in, with the department's own figures
+    assert text.count("[chart chart:") == 2 and "[picture" not in text
+    assert (
+        "各类别自评得分与满分 | 满分: 重大政策落实=" in text
+        and "本年预算支出构成（按功能分类） | 金额（万元）: " in text
+    )
 
 
 def test_renderer_matches_docxtpl_on_hostile_text(make_workbook):

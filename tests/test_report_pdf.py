@@ -1,4 +1,5 @@
-"""The report as a PDF through LibreOffice: which faces the fonts of the template become.
+"""The report as a PDF through LibreOffice: which faces the fonts of the template become,
+and the native charts drawn.
 
 The template asks for 方正小标宋简体 / 仿宋_GB2312 / 黑体 / 楷体_GB2312, which a Linux
 machine does not have; office.py gives the conversion profile a replacement table so
@@ -58,8 +59,13 @@ def report_docx(tmp_path_factory) -> Path:
 def test_report_pdf_uses_cjk_faces_of_the_right_family(soffice, report_docx, tmp_path):
     if not shutil.which("pdffonts"):
         pytest.skip("pdffonts (poppler-utils) is not installed")
-    fonts = pdf_fonts(convert_to_pdf(report_docx, tmp_path / "full.pdf"))
+    full = convert_to_pdf(report_docx, tmp_path / "full.pdf")
+    fonts = pdf_fonts(full)
     assert fonts, "no fonts embedded"
+    # LibreOffice drew both native charts: their titles, category names and labels are text in the PDF
+    text = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(full), "-"], capture_output=True, text=True).stdout)
+    for drawn in ("各类别自评得分与满分", "4.5/4.5", "本年预算支出构成（按功能分类）", "163.00万元（82.72%）"):
+        assert drawn in text, drawn
     assert not [f for f in fonts if LATIN_ONLY.search(f)], fonts
     assert all(CJK.search(f) for f in fonts), fonts
     assert any(SERIF_CJK.search(f) for f in fonts), fonts

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from chart_projection import chart_rids, chart_summary
 from docx.oxml.ns import qn
 from script_modules import load_script
 from typer.testing import CliRunner
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from xlproc.cli.app import app
 from xlproc.reading.workbook import read_workbook
 from xlproc.report import CONTEXT_KEYS, ReportError, ReportRenderer, build_context, render_report
-from xlproc.report.charts import charts_available
+from xlproc.report.charts import CHART_CONTENT_TYPE
 from xlproc.rules import run_checks
 
 TESTS = Path(__file__).parent
@@ -111,7 +112,8 @@ PARTS = [
 
 
 def project(path: Path) -> str:
-    """A readable text projection of a .docx: styled paragraphs, pictures and tables in body order."""
+    """A readable text projection of a .docx: styled paragraphs, charts (their data and labels),
+    pictures and tables in body order."""
     document = docx.Document(str(path))
     props = document.core_properties
     lines = [f"# title: {props.title}", f"# status: {props.content_status}"]
@@ -121,8 +123,14 @@ def project(path: Path) -> str:
     for child in body.iterchildren():
         if child.tag == qn("w:p"):
             para = docx.text.paragraph.Paragraph(child, document)
+            rids = chart_rids(child)
             pics = [d.get("descr") for d in child.iter(qn("wp:docPr"))]
-            if pics:
+            if rids:
+                related = document.part.related_parts
+                lines += [
+                    f"[chart {descr}] {chart_summary(related[rid].blob)}" for descr, rid in zip(pics, rids, strict=True)
+                ]
+            elif pics:
                 lines.append(f"[picture {', '.join(pics)}]")
             if para.text.strip():
                 lines.append(f"[{para.style.name}] {para.text.replace(chr(10), '⏎')}")
@@ -181,18 +189,22 @@ def test_every_seed_figure_in_its_section(wangxinban):
         assert heading in by_section, f"missing section {heading}"
         for figure in figures:
             assert figure in by_section[heading], f"{figure!r} not in section {heading}"
-    if charts_available():
-        assert "[picture chart:scores]" in by_section["二、部门绩效考核自评情况"]
-        assert "[picture chart:expenditure]" in by_section["（二）预算编制管理情况，得分12分"]
+    assert "[chart chart:scores] 各类别自评得分与满分" in by_section["二、部门绩效考核自评情况"]
+    assert "[chart chart:expenditure] 本年预算支出构成" in by_section["（二）预算编制管理情况，得分12分"]
 
 
-def test_charts_replace_the_placeholders(wangxinban):
-    if not charts_available():
-        pytest.skip("no CJK font")
+def test_charts_are_native_charts_in_place_of_the_placeholders(wangxinban):
     with zipfile.ZipFile(wangxinban) as z, zipfile.ZipFile(ReportRenderer().path) as t:
-        media = [n for n in z.namelist() if n.startswith("word/media/")]
-        assert len(media) == 2
-        assert all(z.read(n) != t.read(n) for n in media)
+        assert [n for n in t.namelist() if n.startswith("word/media/")]  # the template's placeholder pictures
+        assert not [n for n in z.namelist() if n.startswith("word/media/")]  # none left in the report
+        parts = sorted(n for n in z.namelist() if n.startswith("word/charts/"))
+        assert parts == ["word/charts/xlproc_expenditure.xml", "word/charts/xlproc_scores.xml"]
+        types = z.read("[Content_Types].xml").decode()
+        assert all(f'PartName="/{p}" ContentType="{CHART_CONTENT_TYPE}"' in types for p in parts)
+        body = z.read("word/document.xml").decode()
+    assert body.count("<c:chart ") == 2 and "pic:pic" not in body
+    # the frames keep the placeholders' size (the template's 15.5 cm x 8.7 cm)
+    assert body.count('<wp:extent cx="5580000" cy="3138750"/>') == 2
 
 
 HOSTILE = "<b>粗体</b> & 符号 {{ dept }} {% if true %}是{% endif %} {#注释#} \"引号\" '单引号'"

@@ -42,23 +42,6 @@ def inflate(data: bytes, size_hint: int = 0) -> bytes:
     return zlib.decompress(data, -15, max(size_hint, 1))
 
 
-def deflate_piece(data: bytes) -> bytes:
-    """``data`` as self-contained raw deflate blocks that end on a byte boundary (a full
-    flush, no final block): pieces made separately concatenate into one stream, which a
-    last empty block ends. ISA-L level 1 (~20x faster than zlib here and smaller on a
-    chart's runs of one colour); zlib's run-length strategy without it."""
-    if _isal is not None:
-        comp = _isal.compressobj(1, zlib.DEFLATED, -15)
-        return comp.compress(data) + comp.flush(_isal.Z_FULL_FLUSH)
-    comp = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
-    return comp.compress(data) + comp.flush(zlib.Z_FULL_FLUSH)
-
-
-def adler32(data: bytes, value: int = 1) -> int:
-    """Adler-32 as a zlib stream ends with (ISA-L's is about four times faster)."""
-    return _isal.adler32(data, value) if _isal is not None else zlib.adler32(data, value)
-
-
 def crc32(data: bytes, value: int = 0) -> int:
     """CRC-32 as zip stores it (``value``: the CRC of what came before)."""
     return _isal.crc32(data, value) if _isal is not None else zlib.crc32(data, value)

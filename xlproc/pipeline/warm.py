@@ -37,22 +37,8 @@ def warm() -> None:
         packs = [p for p in installed_packs() if editions is None or (p.form_id, p.version) in editions]
         for pack in packs:  # an inbox may mix editions: each one met, ready
             pipeline.prepare(pack)
-        _charts([c.name for pack in packs or installed_packs()[:1] for c in pack.spec.rubric.categories])
     gc.collect()
     gc.freeze()  # what every worker shares stays out of their garbage collections
-
-
-def _charts(labels: list[str]) -> None:
-    """Draw both charts once: loads the fonts and the glyphs of digits, units and labels."""
-    from decimal import Decimal
-
-    from ..report.charts import render_charts
-
-    digits = [Decimal(f"{d}{d}.{d}{d}") for d in range(10)]
-    pairs = [(label, digits[i % len(digits)]) for i, label in enumerate(labels)]
-    rows = [{"label": label, "score": n, "max": n + 1, "kind": "score"} for label, n in pairs]
-    items = [{"label": label, "amount": n, "money": f"{n}", "share": Decimal("12.34")} for label, n in pairs]
-    render_charts({"expenditure": True, "scores": True, "expenditure_data": items, "scores_data": rows})
 
 
 warm()

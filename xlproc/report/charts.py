@@ -1,344 +1,215 @@
-"""The report's two charts, drawn with Pillow: expenditure composition and scores.
+"""The report's two charts as native Word charts: expenditure composition and scores.
 
-Why Pillow rather than matplotlib: a batch renders hundreds of reports and targets a
-few milliseconds per report; matplotlib costs tens of milliseconds per figure (and
-its import alone ~0.5 s per worker), while two horizontal bar charts drawn with
-ImageDraw and a cached FreeType font take ~1 ms together (see benchmarks/report.py).
-Where that time goes, and what is cached per process because of it: rasterising
-glyphs (each character once), the scores chart's fixed parts (title, legend,
-labels, 满分 bars: the rubric is fixed) and deflating the PNG: pictures are 16-colour
-4-bit PNGs whose blank rows and repeated strips are deflated once (``_png``), and the
-rest with ISA-L when it is installed (``ooxml.deflate.deflate_piece``).
-The CJK font is looked up once per process among the fonts the system has (Noto CJK,
-WenQuanYi, or whatever fontconfig picks for Chinese); without one the charts are
-skipped rather than drawn with missing glyphs.
+Each chart is a DrawingML chart part (``word/charts/…xml``) written as text: horizontal
+bars whose values, category names and labels are the department's figures. Word, WPS
+and LibreOffice draw it with the document's own fonts, so it prints as sharp as the
+text, scales with the frame, and a reviewer can restyle it in Word. The data sit in the
+part's caches (``c:strCache`` / ``c:numCache``); no workbook is embedded, so Word's
+"edit data" has no sheet to open — the figures come from the department's workbook.
 
-Every chart has a fixed canvas size so it fills the picture frame the template gives
-it without distortion; bars and type scale with the number of rows.
+Where a chart goes is the template's business: a picture whose alt text is
+``chart:<name>`` marks the frame (size and position); ``chartframes.py`` turns it into a
+chart frame once per template, and ``render_charts`` gives the part's XML per report.
+
+Labels carry the report's own formatting: 万元 with 2 decimals and the share with 2
+decimals for the expenditure classes; score / 满分 for the categories; a figure a draft
+doubts is labelled （待核实） as in the text. Only figures that were entered and readable
+reach a chart (the context's ``_charts``), never a blank drawn as 0.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import shutil
-import struct
-import subprocess
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
-
-from ..ooxml.deflate import adler32, crc32, deflate_piece
+from ..ooxml.xmltext import escape
 from .formatting import fmt_money, fmt_percent, fmt_score
 
-WIDTH, HEIGHT = 960, 540  # 16:9, matches the picture frames of report.docx
-_FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-    "C:/Windows/Fonts/msyh.ttc",
+CHART_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+CHART_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
+CHART_URI = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+CHART_NAMES = ("expenditure", "scores")
+
+_INK, _BLUE, _PALE, _MUTED = "282828", "2E69AA", "E2E9F2", "6E6E6E"
+# Title in 黑体, labels in 宋体 (digits too, as the document's own text), as figures in
+# official documents; a system without them substitutes its own CJK face (LibreOffice:
+# Noto / WenQuanYi).
+_TITLE_FONT, _LABEL_FONT = "黑体", "宋体"
+
+_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<c:chartSpace xmlns:c="{CHART_URI}" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<c:date1904 val="0"/><c:lang val="zh-CN"/><c:roundedCorners val="0"/><c:chart>'
+)
+_TAIL = (
+    '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart>'
+    "<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"
+    "{txpr}</c:chartSpace>"
+)
+_FLAGS = (
+    '<c:showLegendKey val="0"/><c:showVal val="{val}"/><c:showCatName val="0"/>'
+    '<c:showSerName val="0"/><c:showPercent val="0"/><c:showBubbleSize val="0"/>'
 )
 
-# 16-colour palette image, written as a 4-bit PNG: indices 0..RAMP are a ramp from
-# white (0) to the ink colour (RAMP), so antialiased glyphs pasted on the white
-# background blend to the right grey (Pillow blends palette *indices* under a mask;
-# 12 grey levels are plenty for antialiasing). Solid colours sit above the ramp.
-# Four bits per pixel halve the bytes zlib has to scan, and white is index 0, so a
-# blank row is all zero bytes (see ``_png``).
-RAMP = 11
-_WHITE, _INKRGB = (255, 255, 255), (40, 40, 40)
-_BLUE, _PALE, _RED, _MUTED = 12, 13, 14, 15
-_SOLIDS = ((46, 105, 170), (226, 233, 242), (196, 62, 52), (110, 110, 110))
 
-
-def _palette() -> list[int]:
-    pal: list[int] = []
-    for i in range(RAMP + 1):
-        t = i / RAMP
-        pal += [round(w + (k - w) * t) for w, k in zip(_WHITE, _INKRGB, strict=True)]
-    for rgb in _SOLIDS:
-        pal += list(rgb)
-    return pal
-
-
-_PALETTE = _palette()
-_PALETTE_BYTES = bytes(_PALETTE)
-assert len(_PALETTE_BYTES) == 16 * 3
-
-
-@functools.lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """A TrueType/OpenType font with Chinese glyphs, found once per process."""
-    for candidate in _FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    fc_match = shutil.which("fc-match")
-    if fc_match:
-        try:
-            found = subprocess.run(
-                [fc_match, "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True, timeout=10, check=False
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            found = ""
-        if found and Path(found).exists():
-            return found
-    return None
-
-
-@functools.lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    path = cjk_font_path()
-    if path is None:
-        raise RuntimeError("no CJK font")
-    return ImageFont.truetype(path, size)
-
-
-def charts_available() -> bool:
-    """True when a CJK font exists, so labels render as characters rather than boxes."""
-    return cjk_font_path() is not None
-
-
-@functools.lru_cache(maxsize=4096)
-def _glyph(ch: str, size: int) -> tuple[Image.Image | None, int, int, float]:
-    """One character's antialiased mask, its offset from the baseline origin, its advance.
-
-    Rasterising CJK outlines costs ~0.3 ms per string; the labels repeat from report
-    to report, so each character is rasterised once per process and pasted after.
-    """
-    font = _font(size)
-    left, top, right, bottom = font.getbbox(ch, anchor="ls")
-    advance = font.getlength(ch)
-    if right <= left or bottom <= top:
-        return None, 0, 0, advance
-    mask = Image.new("L", (right - left, bottom - top), 0)
-    ImageDraw.Draw(mask).text((-left, -top), ch, font=font, fill=255, anchor="ls")
-    return mask, left, top, advance
-
-
-@functools.lru_cache(maxsize=256)
-def _line(text: str, size: int) -> tuple[Image.Image | None, int, float]:
-    """A whole line's mask (built from cached glyphs), its top offset from the baseline, its width.
-
-    Category and class labels repeat in every report, so most lines come from here;
-    lines with new figures are assembled from cached glyphs with the imaging core's
-    ``paste`` (``Image.paste`` re-validates its arguments on each of the ~15 calls).
-    """
-    ascent, descent = _font(size).getmetrics()
-    glyphs = [_glyph(ch, size) for ch in text]
-    width = sum(g[3] for g in glyphs)
-    if width <= 0:
-        return None, 0, 0.0
-    mask = Image.new("L", (int(width) + size, ascent + descent + size // 2), 0)
-    core = mask.im
-    x = 0.0
-    for glyph, left, top, advance in glyphs:
-        if glyph is not None:
-            x0, y0 = int(x) + left, ascent + top
-            core.paste(glyph.im, (x0, y0, x0 + glyph.width, y0 + glyph.height), glyph.im)
-        x += advance
-    return mask, -ascent, width
-
-
-def _text(img: Image.Image, xy: tuple[float, float], text: str, size: int, anchor: str = "lm") -> None:
-    """Paste ``text`` in ink; anchor l/m/r horizontally, always centred on y."""
-    mask, top, width = _line(text, size)
-    if mask is None:
-        return
-    x, y = xy
-    if anchor[0] == "r":
-        x -= width
-    elif anchor[0] == "m":
-        x -= width / 2
-    ascent, descent = _font(size).getmetrics()
-    y0 = int(y + (ascent - descent) / 2) + top
-    img.im.paste(RAMP, (int(x), y0, int(x) + mask.width, y0 + mask.height), mask.im)
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc32(kind + data))
-
-
-_ADLER_MOD = 65521
-_FILTER_PAD = 2  # two white pixels left of the picture = one zero byte = PNG filter "None"
-_FINAL_EMPTY_BLOCK = b"\x03\x00"  # a last, empty deflate block (fixed Huffman, end-of-block only)
-_MAX_CACHED_PIECE = 32 * 1024  # a band of ~60 rows; bounds the cache to ~8 MB
-
-
-def _deflate_piece(data: bytes) -> tuple[bytes, int]:
-    """``data`` as self-contained raw deflate blocks ending byte-aligned, and its Adler-32.
-
-    A full flush ends the piece on a byte boundary without referring back to earlier
-    data, so pieces compressed separately concatenate into one valid deflate stream.
-    """
-    return deflate_piece(data), adler32(data)
-
-
-_cached_piece = functools.lru_cache(maxsize=256)(_deflate_piece)
-
-
-@functools.lru_cache(maxsize=1024)
-def _zeros_piece(n: int) -> tuple[bytes, int]:
-    """The deflated piece for ``n`` zero bytes (blank rows), once per length."""
-    return _deflate_piece(bytes(n))
-
-
-def _adler_combine(first: int, second: int, second_len: int) -> int:
-    """Adler-32 of A+B from Adler-32 of A, of B and the length of B."""
-    a1, b1 = first & 0xFFFF, first >> 16
-    a2, b2 = second & 0xFFFF, second >> 16
-    low = (a1 + a2 - 1) % _ADLER_MOD
-    high = (b1 + b2 + second_len * (a1 - 1)) % _ADLER_MOD
-    return high << 16 | low
-
-
-def _png(img: Image.Image) -> bytes:
-    """Encode the 16-colour palette image as a 4-bit PNG, deflating only what is new.
-
-    Deflate costs about the same per byte whether the bytes are white or not, and
-    most of a chart is white or the same from report to report. The picture is
-    pasted two pixels right into a zero frame, so packed 4 bits a pixel each row
-    starts with a zero byte: the PNG filter byte (None) comes for free and the
-    packed frame *is* the scanline stream. That stream is cut at the edges of blank
-    rows; every run of blank rows and every run of drawn rows becomes a separately
-    deflated, self-contained piece (``_deflate_piece``), cached per process — blank
-    runs by length, drawn runs by content (titles, legends, labels and common bars
-    repeat across reports) — and the pieces are concatenated; the zlib Adler-32 is
-    combined from the pieces'.
-    """
-    width, height = img.size
-    frame = Image.new("P", (width + _FILTER_PAD, height), 0)
-    frame.paste(img, (_FILTER_PAD, 0))
-    data = frame.tobytes("raw", "P;4")
-    stride = (width + _FILTER_PAD + 1) // 2
-    drawn = np.frombuffer(data, dtype=np.uint8).reshape(height, stride).any(axis=1)
-    edges = [0, *(np.flatnonzero(drawn[1:] != drawn[:-1]) + 1).tolist(), height]
-    parts = [b"\x78\x01"]  # zlib header: deflate, 32K window, no dictionary
-    adler = 1
-    for start, end in itertools.pairwise(edges):
-        n = (end - start) * stride
-        if not drawn[start]:
-            piece, piece_adler = _zeros_piece(n)
-        elif n <= _MAX_CACHED_PIECE:
-            piece, piece_adler = _cached_piece(data[start * stride : end * stride])
-        else:
-            piece, piece_adler = _deflate_piece(data[start * stride : end * stride])
-        parts.append(piece)
-        adler = _adler_combine(adler, piece_adler, n)
-    parts.append(_FINAL_EMPTY_BLOCK)
-    parts.append(struct.pack(">I", adler))
+def _font(size: int, face: str, bold: bool = False, tag: str = "a:defRPr") -> str:
+    """Run properties: size in hundredths of a point, dark ink, Latin and East Asian face."""
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 4, 3, 0, 0, 0))
-        + _chunk(b"PLTE", _PALETTE_BYTES)
-        + _chunk(b"IDAT", b"".join(parts))
-        + _chunk(b"IEND", b"")
+        f'<{tag} lang="zh-CN" sz="{size}" b="{int(bold)}"><a:solidFill><a:srgbClr val="{_INK}"/></a:solidFill>'
+        f'<a:latin typeface="{face}"/><a:ea typeface="{face}"/><a:cs typeface="{face}"/></{tag}>'
     )
 
 
-def _canvas(title: str, title_y: int = 30) -> tuple[Image.Image, ImageDraw.ImageDraw]:
-    img = Image.new("P", (WIDTH, HEIGHT), 0)
-    img.putpalette(_PALETTE)
-    _text(img, (WIDTH / 2, title_y), title, 28, "mm")
-    return img, ImageDraw.Draw(img)
+def _txpr(size: int, face: str = _LABEL_FONT) -> str:
+    return (
+        f'<c:txPr><a:bodyPr wrap="none"/><a:lstStyle/><a:p><a:pPr>{_font(size, face)}</a:pPr>'
+        '<a:endParaRPr lang="zh-CN"/></a:p></c:txPr>'
+    )
 
 
-def _layout(n: int, top: int) -> tuple[int, int]:
-    """Row height and font size for n rows below ``top``."""
-    row_h = max(1, min(64, (HEIGHT - top - 20) // max(n, 1)))
-    return row_h, max(11, min(22, int(row_h * 0.5)))
+def _rich(text: str, size: int, face: str, bold: bool = False) -> str:
+    return (
+        f'<c:rich><a:bodyPr wrap="none"/><a:lstStyle/><a:p><a:pPr>{_font(size, face, bold)}</a:pPr>'
+        f"<a:r>{_font(size, face, bold, 'a:rPr')}<a:t>{escape(text)}</a:t></a:r></a:p></c:rich>"
+    )
+
+
+def _title(text: str) -> str:
+    return (
+        f'<c:title><c:tx>{_rich(text, 1200, _TITLE_FONT)}</c:tx><c:overlay val="0"/></c:title>'
+        '<c:autoTitleDeleted val="0"/>'
+    )
+
+
+def _fill(colour: str, outline: str | None = None) -> str:
+    line = f'<a:ln w="9525"><a:solidFill><a:srgbClr val="{outline}"/></a:solidFill></a:ln>' if outline else ""
+    return f'<c:spPr><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>{line}</c:spPr>'
+
+
+def _label_size(n: int) -> int:
+    """Label size (hundredths of a point) for n bars in the frame: 10.5 pt down to 7 pt."""
+    return 1050 if n <= 6 else 900 if n <= 10 else 800 if n <= 16 else 700
+
+
+def _number(x: Decimal) -> str:
+    return format(x, "f")
+
+
+def _labels(texts: list[str], size: int) -> str:
+    """Each bar's own label text, outside the bar's end."""
+    points = "".join(
+        f'<c:dLbl><c:idx val="{k}"/><c:tx>{_rich(text, size, _LABEL_FONT)}</c:tx>{_txpr(size)}'
+        f'<c:dLblPos val="outEnd"/>{_FLAGS.format(val=1)}</c:dLbl>'
+        for k, text in enumerate(texts)
+    )
+    return f'<c:dLbls>{points}{_txpr(size)}<c:dLblPos val="outEnd"/>{_FLAGS.format(val=1)}</c:dLbls>'
+
+
+def _series(idx: int, name: str, labels: list[str], values: list[Decimal], fill: str, dlbls: str) -> str:
+    n = len(labels)
+    cats = "".join(f'<c:pt idx="{k}"><c:v>{escape(label)}</c:v></c:pt>' for k, label in enumerate(labels))
+    vals = "".join(f'<c:pt idx="{k}"><c:v>{_number(v)}</c:v></c:pt>' for k, v in enumerate(values))
+    col, last = "BC"[idx], n + 1
+    return (
+        f'<c:ser><c:idx val="{idx}"/><c:order val="{idx}"/><c:tx><c:v>{escape(name)}</c:v></c:tx>{fill}'
+        f'<c:invertIfNegative val="0"/>{dlbls}'
+        f'<c:cat><c:strRef><c:f>Sheet1!$A$2:$A${last}</c:f><c:strCache><c:ptCount val="{n}"/>{cats}</c:strCache>'
+        f"</c:strRef></c:cat>"
+        f"<c:val><c:numRef><c:f>Sheet1!${col}$2:${col}${last}</c:f>"
+        f'<c:numCache><c:formatCode>0.00</c:formatCode><c:ptCount val="{n}"/>{vals}</c:numCache></c:numRef></c:val>'
+        "</c:ser>"
+    )
+
+
+def _axes(size: int, top: Decimal) -> str:
+    """Category axis on the left, first category on top; the value axis hidden, 0 … ``top``."""
+    line = f'<c:spPr><a:ln w="12700"><a:solidFill><a:srgbClr val="{_MUTED}"/></a:solidFill></a:ln></c:spPr>'
+    return (
+        '<c:catAx><c:axId val="501"/><c:scaling><c:orientation val="maxMin"/></c:scaling><c:delete val="0"/>'
+        '<c:axPos val="l"/><c:numFmt formatCode="General" sourceLinked="0"/><c:majorTickMark val="none"/>'
+        f'<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>{line}{_txpr(size)}'
+        '<c:crossAx val="502"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
+        '<c:lblOffset val="100"/><c:tickLblSkip val="1"/><c:noMultiLvlLbl val="0"/></c:catAx>'
+        '<c:valAx><c:axId val="502"/><c:scaling><c:orientation val="minMax"/>'
+        f'<c:max val="{_number(top)}"/><c:min val="0"/></c:scaling><c:delete val="1"/><c:axPos val="t"/>'
+        '<c:numFmt formatCode="0.00" sourceLinked="0"/><c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
+        '<c:tickLblPos val="none"/><c:crossAx val="501"/><c:crosses val="autoZero"/>'
+        '<c:crossBetween val="between"/></c:valAx>'
+    )
+
+
+def _chart(title: str, bars: str, size: int, top: Decimal, legend: bool) -> bytes:
+    legend_xml = f'<c:legend><c:legendPos val="t"/><c:overlay val="0"/>{_txpr(size)}</c:legend>' if legend else ""
+    return (
+        _HEAD
+        + _title(title)
+        + f"<c:plotArea><c:layout/>{bars}{_axes(size, top)}"
+        + "<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr></c:plotArea>"
+        + legend_xml
+        + _TAIL.format(txpr=_txpr(size))
+    ).encode("utf-8")
+
+
+def _top(biggest: Decimal, room: str) -> Decimal:
+    """The value axis maximum: the longest bar plus room for its label on the right."""
+    return (biggest or Decimal(1)) * Decimal(room)
 
 
 def expenditure_chart(items: list[dict[str, Any]], title: str = "本年预算支出构成（按功能分类）") -> bytes:
-    """Horizontal bars, largest class first, labelled with 万元 and share."""
+    """Horizontal bars, largest class first, each labelled with 万元 and its share."""
     rows = sorted(items, key=lambda i: i["amount"], reverse=True)
-    top, label_w, value_w = 76, 270, 250
-    row_h, size = _layout(len(rows), top)
-    top += (HEIGHT - top - 20 - row_h * len(rows)) // 2  # few classes: centre title and bars together
-    img, draw = _canvas(title, top - 46)
-    biggest = max((i["amount"] for i in rows), default=Decimal(0)) or Decimal(1)
-    span = WIDTH - label_w - value_w - 30
-    for k, item in enumerate(rows):
-        y = top + k * row_h
-        mid = y + row_h // 2
-        _text(img, (label_w - 12, mid), item["label"], size, "rm")
-        end = label_w + max(int(span * float(item["amount"] / biggest)), 2)
-        draw.rectangle([label_w, int(y + row_h * 0.18), end, int(y + row_h * 0.82)], fill=_BLUE)
-        share = item.get("share")
+    size = _label_size(len(rows))
+    texts = []
+    for item in rows:
         text = f"{item.get('money') or fmt_money(item['amount'])}万元"
-        if share is not None:
-            text += f"（{fmt_percent(share)}）"
-        _text(img, (end + 10, mid), text, size)
-    draw.line([label_w, top - 4, label_w, top + row_h * len(rows) + 4], fill=_MUTED, width=2)
-    return _png(img)
-
-
-_SCORES_TOP, _SCORES_LABEL_W, _SCORES_VALUE_W = 96, 210, 140
-
-
-@functools.lru_cache(maxsize=8)
-def _scores_base(title: str, categories: tuple[tuple[str, Decimal], ...]) -> Image.Image:
-    """What the scores chart shows for every department: title, legend, labels, 满分 bars.
-
-    The rubric is fixed, so this is drawn once per process; each report copies it and
-    adds its own 得分 bars and values.
-    """
-    img, draw = _canvas(title)
-    x = WIDTH // 2 - 104
-    for colour, text in ((_BLUE, "得分"), (_PALE, "满分")):
-        draw.rectangle([x, 58, x + 22, 76], fill=colour, outline=_MUTED if colour == _PALE else None)
-        _text(img, (x + 30, 67), text, 20)
-        x += 112
-    row_h, size = _layout(len(categories), _SCORES_TOP)
-    biggest = max((m for _, m in categories), default=Decimal(0)) or Decimal(1)
-    span = WIDTH - _SCORES_LABEL_W - _SCORES_VALUE_W - 30
-    for k, (label, most) in enumerate(categories):
-        y = _SCORES_TOP + k * row_h
-        _text(img, (_SCORES_LABEL_W - 12, y + row_h // 2), label, size, "rm")
-        full = _SCORES_LABEL_W + max(int(span * float(most / biggest)), 2)
-        draw.rectangle(
-            [_SCORES_LABEL_W, int(y + row_h * 0.14), full, int(y + row_h * 0.86)], fill=_PALE, outline=_MUTED
-        )
-    return img
+        if item.get("share") is not None:
+            text += f"（{fmt_percent(item['share'])}）"
+        texts.append(text + item.get("mark", ""))
+    series = _series(
+        0, "金额（万元）", [i["label"] for i in rows], [i["amount"] for i in rows], _fill(_BLUE), _labels(texts, size)
+    )
+    bars = (
+        '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
+        f'{series}<c:gapWidth val="60"/><c:axId val="501"/><c:axId val="502"/></c:barChart>'
+    )
+    biggest = max((i["amount"] for i in rows), default=Decimal(0))
+    return _chart(title, bars, size, _top(biggest, "1.6"), legend=False)
 
 
 def scores_chart(rows: list[dict[str, Any]], title: str = "各类别自评得分与满分") -> bytes:
-    """Per scored category: a pale bar for 满分, a solid bar for 得分.
+    """Per scored category a pale 满分 bar with the 得分 bar drawn over it, labelled 得分 / 满分.
 
     Only categories that have a 满分 to be measured against belong here: bonus and
     deduction items are left to the table (the context passes ``kind == "score"`` rows).
     """
     rows = [r for r in rows if r.get("kind", "score") == "score" and r.get("score") is not None]
-    img = _scores_base(title, tuple((r["label"], r["max"]) for r in rows)).copy()
-    draw = ImageDraw.Draw(img)
-    label_w = _SCORES_LABEL_W
-    row_h, size = _layout(len(rows), _SCORES_TOP)
-    biggest = max((r["max"] for r in rows), default=Decimal(0)) or Decimal(1)
-    span = WIDTH - label_w - _SCORES_VALUE_W - 30
-    for k, r in enumerate(rows):
-        y = _SCORES_TOP + k * row_h
-        full = label_w + max(int(span * float(r["max"] / biggest)), 2)
-        score = max(min(r["score"], r["max"]), Decimal(0))
-        got = int(span * float(score / biggest))
-        if got:
-            draw.rectangle([label_w, int(y + row_h * 0.3), label_w + got, int(y + row_h * 0.7)], fill=_BLUE)
-        _text(img, (full + 10, y + row_h // 2), f"{fmt_score(r['score'], 1)} / {fmt_score(r['max'], 1)}", size)
-    return _png(img)
+    size = _label_size(len(rows))
+    labels = [r["label"] for r in rows]
+    texts = [f"{fmt_score(r['score'], 1)} / {fmt_score(r['max'], 1)}{r.get('mark', '')}" for r in rows]
+    full = _series(0, "满分", labels, [r["max"] for r in rows], _fill(_PALE, _MUTED), _labels(texts, size))
+    got = [max(min(r["score"], r["max"]), Decimal(0)) for r in rows]
+    scored = _series(1, "得分", labels, got, _fill(_BLUE), f"<c:dLbls>{_FLAGS.format(val=0)}</c:dLbls>")
+    bars = (
+        '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
+        f'{full}{scored}<c:gapWidth val="50"/><c:overlap val="100"/>'
+        '<c:axId val="501"/><c:axId val="502"/></c:barChart>'
+    )
+    biggest = max((r["max"] for r in rows), default=Decimal(0))
+    return _chart(title, bars, size, _top(biggest, "1.35"), legend=True)
 
 
 def render_charts(charts: dict[str, Any]) -> dict[str, bytes]:
-    """PNG bytes per chart name for the charts the context switches on."""
-    if not charts_available():
-        return {}
+    """Chart part XML per chart name, for the charts the context switches on."""
     out = {}
     if charts.get("expenditure"):
         out["expenditure"] = expenditure_chart(charts["expenditure_data"])
     if charts.get("scores"):
         out["scores"] = scores_chart(charts["scores_data"])
     return out
+
+
+def empty_chart(name: str) -> bytes:
+    """The part a template carries for a chart no report has drawn yet (no bars)."""
+    return expenditure_chart([]) if name == "expenditure" else scores_chart([])

@@ -332,7 +332,8 @@ def _score_table(cats: dict[str, Category], summary: dict[str, Any]) -> dict[str
 
 
 def _charts(book: FactBook, w: Wording, o: ReportOptions, cats: dict[str, Category]) -> dict[str, Any]:
-    """Chart data: only what was entered and readable (never a blank or unreadable drawn as 0)."""
+    """Chart data: only what was entered and readable (never a blank or unreadable drawn as 0);
+    a figure a draft doubts keeps its （待核实） mark in the chart's label."""
     expenditure = []
     spec = w.charts.get("expenditure")
     if spec:
@@ -344,12 +345,12 @@ def _charts(book: FactBook, w: Wording, o: ReportOptions, cats: dict[str, Catego
             tot = book.fields.get(spec.get("total", ""))
             total = tot.num if tot is not None and tot.ok else sum((a.num for _, a in items), Decimal(0))
             expenditure = [
-                {"label": label, "amount": a.num, "money": a.plain, "share": share_pct(a.num, total)}
+                {"label": label, "amount": a.num, "money": a.plain, "share": share_pct(a.num, total), "mark": a.mark}
                 for label, a in items
             ]
     # Only scored categories: bonus and deduction items have no 满分 to draw against.
     score_rows = [
-        {"label": c.name, "score": c.score.num, "max": c.max_value, "kind": c.kind}
+        {"label": c.name, "score": c.score.num, "max": c.max_value, "kind": c.kind, "mark": c.score.mark}
         for c in cats.values()
         if c.kind == "score" and c.applicable is not False and c.score.ok
     ]

@@ -7,7 +7,8 @@ the template's zip entries, the body XML preprocessed by docxtpl's own ``patch_x
 (so every docxtpl tag — ``{%p``, ``{%tr``, split runs — means what it means in
 docxtpl) and the compiled jinja ``Template``. Rendering is then: build the context,
 render the compiled template, expand paragraph marks, check the XML is well formed,
-and write a copy of the package with the new document.xml and chart pictures.
+and write a copy of the package with the new document.xml and chart parts
+(chartframes.py turns the template's chart placeholder pictures into chart frames once).
 
 The sentences themselves come from the pack's wording file (wording.py), rendered into
 the context before the docx template runs; the docx template only places them.
@@ -39,7 +40,8 @@ from ..io.atomic import write_bytes
 from ..ooxml.zipout import make_entry, zip_bytes
 from ..results import CheckReport
 from ..submission import Submission
-from .charts import render_charts
+from .chartframes import native_chart_frames
+from .charts import CHART_NAMES, render_charts
 from .context import LINE_BREAK, build_context, is_draft
 from .formatting import PARAGRAPH_MARK
 from .options import ReportOptions, default_options
@@ -61,11 +63,6 @@ _CORE = (
     '<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified>'
     "<cp:category>自评报告</cp:category>{status}</cp:coreProperties>"
 )
-_NS = {
-    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
-    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-}
 
 
 # What a template expression can raise while rendering besides Jinja's own errors.
@@ -148,7 +145,8 @@ class ReportRenderer:
         # sandboxed: a template (the bureau's or a pack's) cannot reach Python internals
         self.env = WordingEnvironment(autoescape=True, undefined=StrictUndefined)
         try:
-            raw = self.path.read_bytes()
+            raw, self._charts = native_chart_frames(self.path.read_bytes())
+            self.template_bytes = raw  # the template as compiled: chart placeholders turned into chart frames
             with zipfile.ZipFile(BytesIO(raw)) as z:
                 blobs = [(info.filename, z.read(info.filename)) for info in z.infolist()]
             tpl = DocxTemplate(BytesIO(raw))
@@ -172,7 +170,6 @@ class ReportRenderer:
                 xml = tpl.get_part_xml(rel.target_part)
                 if "{{" in xml or "{%" in xml:
                     self._add_part(tpl, rel.target_part.partname.lstrip("/"), "", xml, "")
-        self._charts = self._find_charts(doc)
         self._core = next(((n, blob.decode("utf-8")) for n, blob in blobs if n == "docProps/core.xml"), None)
         # Unchanged parts are deflated once here, not once per report (see zipout.py).
         self._entries = [make_entry(name, blob) for name, blob in blobs]
@@ -186,20 +183,6 @@ class ReportRenderer:
             raise ReportError(f"报告模板 {self.path} 语法错误：{exc.message}（附近文字：{near.strip()[:80]}）") from exc
         self._parts[name] = _Part(name, head, compiled, tail, src)
 
-    @staticmethod
-    def _find_charts(doc: Any) -> dict[str, str]:
-        """Chart name → zip member of the placeholder picture, from the pictures' alt text."""
-        found = {}
-        for pr in doc.element.body.iter(f"{{{_NS['wp']}}}docPr"):
-            descr = pr.get("descr", "") or pr.get("title", "")
-            if not descr.startswith("chart:"):
-                continue
-            blips = pr.getparent().findall(".//a:blip", _NS)
-            rid = blips[0].get(f"{{{_NS['r']}}}embed") if blips else None
-            if rid and rid in doc.part.rels:
-                found[descr.split(":", 1)[1]] = doc.part.rels[rid].target_part.partname.lstrip("/")
-        return found
-
     def variables(self) -> set[str]:
         """Top-level names the template uses (for the contract test against the context)."""
         names: set[str] = set()
@@ -207,9 +190,9 @@ class ReportRenderer:
             names |= meta.find_undeclared_variables(self.env.parse(part.source))
         return names
 
-    def render_bytes(self, context: dict[str, Any], images: dict[str, bytes] | None = None) -> bytes:
-        """The rendered .docx as bytes, from a ready context and chart PNGs (name → bytes)."""
-        images = images or {}
+    def render_bytes(self, context: dict[str, Any], charts: dict[str, bytes] | None = None) -> bytes:
+        """The rendered .docx as bytes, from a ready context and chart parts (name → chart XML)."""
+        charts = charts or {}
         replaced: dict[str, bytes] = {}
         for part in self._parts.values():
             try:
@@ -228,9 +211,9 @@ class ReportRenderer:
             except expat.ExpatError as exc:
                 raise ReportError(f"报告模板 {self.path} 生成的文档结构无效：{exc}") from exc
             replaced[part.name] = doc
-        for name, png in images.items():
+        for name, xml in charts.items():
             if name in self._charts:
-                replaced[self._charts[name]] = png
+                replaced[self._charts[name]] = xml
         if self._core is not None and "title" in context:
             replaced[self._core[0]] = _core_xml(context).encode("utf-8")
         return zip_bytes([make_entry(e.name, replaced[e.name], 1) if e.name in replaced else e for e in self._entries])
@@ -258,14 +241,10 @@ class ReportRenderer:
     def render_docx(self, sub: Submission, report: CheckReport | None = None, appendix: bool | None = None) -> bytes:
         """The rendered .docx as bytes (for writers that do not touch the disk)."""
         ctx = self.context(sub, report, appendix)
-        for name in ("expenditure", "scores"):
-            if name not in self._charts:  # this template has no picture for it: skip drawing
+        for name in CHART_NAMES:
+            if name not in self._charts:  # this template has no frame for it: skip drawing
                 ctx["charts"][name] = False
-        images = render_charts(ctx["charts"])
-        for name in ("expenditure", "scores"):
-            if name not in images:  # no CJK font: leave the picture out rather than show tofu
-                ctx["charts"][name] = False
-        return self.render_bytes(ctx, images)
+        return self.render_bytes(ctx, render_charts(ctx["charts"]))
 
 
 def _xml_text(value: Any) -> str:

@@ -136,7 +136,7 @@ def limit_worker() -> None:
 def warm_up() -> int:
     """Ready a worker before the first upload arrives: the upload check's pipeline, and what
     ``xlproc batch`` workers are given (every installed edition's rules, report template and
-    wording, chart fonts); then the heap is frozen, so the garbage collections of each upload
+    wording); then the heap is frozen, so the garbage collections of each upload
     no longer walk it (about 1–1.5 ms of a ~15 ms upload check)."""
     from ..pipeline.warm import warm
 

@@ -200,20 +200,24 @@ def test_findings_appendix_with_a_draft_or_on_request():
     assert "强制性问题1条、提示性问题1条（其中单位已说明1条）" in f["summary"]
 
 
+def _unit_slip(sub: Submission, field_id: str) -> CheckReport:
+    """A check report doubting one figure as a probable unit slip (a draft marks it 待核实)."""
+    cell = sub.fields[field_id]
+    where = (cell.sheet, cell.cell)
+    return CheckReport(
+        "x",
+        findings=[
+            Finding(
+                "budget.unit_slip", "warning", *where, "疑似单位错误", (CellRef(*where),), operands={"as_wan": "0.39"}
+            )
+        ],
+    )
+
+
 def test_draft_marks_doubted_figures_where_printed():
     values = {"carryover_balance": D("0"), "budget_income_other": D("0.01"), "returned_to_treasury": D("3861.27")}
     sub = make_sub(values)
-    cell = sub.fields["returned_to_treasury"]
-    slip = Finding(
-        "budget.unit_slip",
-        "warning",
-        cell.sheet,
-        cell.cell,
-        "疑似单位错误",
-        (CellRef(cell.sheet, cell.cell),),
-        operands={"as_wan": "0.39"},
-    )
-    line = next(p for p in paragraphs(build_context(sub, CheckReport("x", findings=[slip]))) if "交回财政" in p)
+    line = next(p for p in paragraphs(build_context(sub, _unit_slip(sub, "returned_to_treasury"))) if "交回财政" in p)
     assert "交回财政3861.27万元（待核实）" in line
     final = next(p for p in paragraphs(build_context(sub)) if "交回财政" in p)  # not a draft: no mark
     assert "交回财政3861.27万元。" in final
@@ -274,3 +278,16 @@ def test_every_department_text_field_reaches_the_report():
     found = "\n".join(_strings(build_context(make_sub(values))))
     missing = [f.id for f in texts if f"甲{f.id}乙" not in found]
     assert missing == []
+
+
+def test_draft_marks_doubted_figures_in_the_charts_too():
+    from chart_projection import chart_summary
+
+    from xlproc.report.charts import render_charts
+
+    sub = make_sub({"budget_exp_201": D("163"), "budget_exp_208": D("17.08"), "score_policy_score": D("4")})
+    draft = render_charts(build_context(sub, _unit_slip(sub, "budget_exp_201"))["charts"])
+    assert "一般公共服务支出=163 «163.00万元（90.52%）（待核实）»" in chart_summary(draft["expenditure"])
+    assert "社会保障和就业支出=17.08 «17.08万元（9.48%）»" in chart_summary(draft["expenditure"])
+    final = render_charts(build_context(sub)["charts"])  # not a draft: no mark
+    assert "待核实" not in chart_summary(final["expenditure"]) + chart_summary(final["scores"])
