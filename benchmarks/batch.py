@@ -176,9 +176,10 @@ def naive_report(sub: Any, report: Any, out: Path) -> None:
     charts = render_charts(ctx["charts"])
     tpl = DocxTemplate(io.BytesIO(renderer.template_bytes))
     tpl.render(ctx, autoescape=True)
-    for name, xml in charts.items():
-        if name in renderer._charts:
-            tpl.zipname_to_replace[renderer._charts[name]] = xml
+    for name, chart in charts.items():
+        frame = renderer._charts.get(name)
+        if frame is not None:
+            tpl.zipname_to_replace[frame.part], tpl.zipname_to_replace[frame.workbook] = chart
     tpl.save(out)
 
 

@@ -99,8 +99,9 @@ def _both(path: Path, draft: bool) -> tuple[list[str], list[str]]:
     # docxtpl renders the template as the renderer compiled it (chart placeholders made chart frames)
     tpl = DocxTemplate(BytesIO(renderer.template_bytes))
     tpl.render(_as_docxtpl_writes(ctx), autoescape=True)
-    for name, xml in charts.items():  # as benchmarks/batch.py naive_report swaps the charts in
-        tpl.zipname_to_replace[renderer._charts[name]] = xml
+    for name, chart in charts.items():  # as benchmarks/batch.py naive_report swaps the charts in
+        frame = renderer._charts[name]
+        tpl.zipname_to_replace[frame.part], tpl.zipname_to_replace[frame.workbook] = chart
     out = BytesIO()
     tpl.save(out)
     return projection(ours), projection(out.getvalue())

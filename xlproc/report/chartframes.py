@@ -5,8 +5,9 @@ or title) is ``chart:expenditure`` or ``chart:scores``: Word and WPS let anyone 
 size and caption a picture, not so a chart without data. When the renderer compiles the
 template, each such picture becomes a chart frame of the same size and position that
 refers to a chart part of the package (``word/charts/xlproc_<name>.xml``, an empty chart
-until a report fills it); the placeholder image is dropped when nothing else uses it.
-Every report then only swaps in its chart parts (charts.py). A picture with another
+until a report fills it) with its embedded workbook (``word/embeddings/xlproc_<name>.xlsx``);
+the placeholder image is dropped when nothing else uses it. Every report then only swaps
+in its chart parts and workbooks (charts.py, chartdata.py). A picture with another
 ``chart:`` name is left as it is.
 """
 
@@ -15,10 +16,20 @@ from __future__ import annotations
 import posixpath
 import zipfile
 from io import BytesIO
+from typing import Any, NamedTuple
 
 from lxml import etree
 
-from .charts import CHART_CONTENT_TYPE, CHART_NAMES, CHART_REL_TYPE, CHART_URI, empty_chart
+from .chartdata import XLSX_CONTENT_TYPE
+from .charts import (
+    CHART_CONTENT_TYPE,
+    CHART_NAMES,
+    CHART_REL_TYPE,
+    CHART_URI,
+    EMBEDDING_REL_TYPE,
+    EMBEDDING_RID,
+    empty_chart,
+)
 
 _NS = {
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
@@ -29,6 +40,21 @@ _NS = {
 }
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _CONTENT_TYPES = "[Content_Types].xml"
+
+
+class ChartFrame(NamedTuple):
+    """Where one chart's report-specific parts live in the package."""
+
+    part: str  # the chart part, e.g. word/charts/xlproc_scores.xml
+    workbook: str  # its embedded workbook, e.g. word/embeddings/xlproc_scores.xlsx
+
+
+# A template is the bureau's file, but still parsed as untrusted: no entities, no network.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def _parse(blob: bytes) -> Any:
+    return etree.fromstring(blob, _PARSER)
 
 
 def _q(prefix: str, local: str) -> str:
@@ -44,7 +70,7 @@ def _main_part(blobs: dict[str, bytes]) -> str | None:
     root = blobs.get("_rels/.rels")
     if root is None:
         return None
-    for rel in etree.fromstring(root).iter(_q("rel", "Relationship")):
+    for rel in _parse(root).iter(_q("rel", "Relationship")):
         if rel.get("Type") == _OFFICE_DOCUMENT and rel.get("TargetMode") != "External":
             return rel.get("Target", "").lstrip("/")
     return None
@@ -57,7 +83,7 @@ def _targets(blobs: dict[str, bytes]) -> set[str]:
         if not name.endswith(".rels"):
             continue
         source = posixpath.dirname(posixpath.dirname(name))
-        for rel in etree.fromstring(blob).iter(_q("rel", "Relationship")):
+        for rel in _parse(blob).iter(_q("rel", "Relationship")):
             if rel.get("TargetMode") != "External":
                 target = rel.get("Target", "")
                 found.add(
@@ -66,8 +92,17 @@ def _targets(blobs: dict[str, bytes]) -> set[str]:
     return found
 
 
-def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, str]]:
-    """``raw`` (a .docx) with its chart placeholders as chart frames; chart name → zip member.
+def _embedding_rels(frame: ChartFrame) -> bytes:
+    target = posixpath.relpath(frame.workbook, posixpath.dirname(frame.part))
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{_NS["rel"]}"><Relationship Id="{EMBEDDING_RID}" '
+        f'Type="{EMBEDDING_REL_TYPE}" Target="{target}"/></Relationships>'
+    ).encode()
+
+
+def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
+    """``raw`` (a .docx) with its chart placeholders as chart frames; chart name → its members.
 
     Returns ``raw`` itself and ``{}`` when the template has no placeholder.
     Raises what lxml and zipfile raise for a broken package (the renderer reports it).
@@ -78,11 +113,11 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, str]]:
     main = _main_part(blobs)
     if main is None or main not in blobs or _rels_name(main) not in blobs or _CONTENT_TYPES not in blobs:
         return raw, {}
-    doc = etree.fromstring(blobs[main])
-    rels = etree.fromstring(blobs[_rels_name(main)])
+    doc = _parse(blobs[main])
+    rels = _parse(blobs[_rels_name(main)])
     rel_ids = {rel.get("Id") for rel in rels}
     folder = posixpath.dirname(main)
-    frames: dict[str, str] = {}
+    frames: dict[str, ChartFrame] = {}
     chart_ids: dict[str, str] = {}
     dropped_ids: set[str] = set()
     for pr in doc.iter(_q("wp", "docPr")):
@@ -92,7 +127,10 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, str]]:
         if name not in CHART_NAMES or data is None:
             continue
         if name not in chart_ids:
-            member = posixpath.join(folder, "charts", f"xlproc_{name}.xml")
+            member = ChartFrame(
+                posixpath.join(folder, "charts", f"xlproc_{name}.xml"),
+                posixpath.join(folder, "embeddings", f"xlproc_{name}.xlsx"),
+            )
             rid = next(f"rIdXlprocChart{k}" for k in range(1, 1000) if f"rIdXlprocChart{k}" not in rel_ids)
             rel_ids.add(rid)
             etree.SubElement(
@@ -113,16 +151,20 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, str]]:
             rels.remove(rel)
     blobs[main] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
     blobs[_rels_name(main)] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
-    types = etree.fromstring(blobs[_CONTENT_TYPES])
-    for name, member in frames.items():
-        for old in types.findall(f"ct:Override[@PartName='/{member}']", _NS):
+    types = _parse(blobs[_CONTENT_TYPES])
+    if not types.findall("ct:Default[@Extension='xlsx']", _NS):
+        types.insert(0, etree.Element(_q("ct", "Default"), Extension="xlsx", ContentType=XLSX_CONTENT_TYPE))
+    for name, frame in frames.items():
+        for old in types.findall(f"ct:Override[@PartName='/{frame.part}']", _NS):
             types.remove(old)
-        etree.SubElement(types, _q("ct", "Override"), PartName=f"/{member}", ContentType=CHART_CONTENT_TYPE)
-        blobs[member] = empty_chart(name)
+        etree.SubElement(types, _q("ct", "Override"), PartName=f"/{frame.part}", ContentType=CHART_CONTENT_TYPE)
+        blobs[frame.part], blobs[frame.workbook] = empty_chart(name)
+        blobs[_rels_name(frame.part)] = _embedding_rels(frame)
     blobs[_CONTENT_TYPES] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
     used = _targets(blobs)  # the placeholder images nothing points at any more are left out
     names = [i.filename for i in infos if not i.filename.startswith(f"{folder}/media/") or i.filename in used]
-    names += [m for m in frames.values() if m not in names]
+    for frame in frames.values():
+        names += [m for m in (frame.part, _rels_name(frame.part), frame.workbook) if m not in names]
     out = BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name in names:

@@ -4,12 +4,13 @@ Each chart is a DrawingML chart part (``word/charts/…xml``) written as text: h
 bars whose values, category names and labels are the department's figures. Word, WPS
 and LibreOffice draw it with the document's own fonts, so it prints as sharp as the
 text, scales with the frame, and a reviewer can restyle it in Word. The data sit in the
-part's caches (``c:strCache`` / ``c:numCache``); no workbook is embedded, so Word's
-"edit data" has no sheet to open — the figures come from the department's workbook.
+part's caches (``c:strCache`` / ``c:numCache``), which every suite draws, and in the small
+workbook embedded with it (chartdata.py), which Word and WPS open for 编辑数据.
 
 Where a chart goes is the template's business: a picture whose alt text is
 ``chart:<name>`` marks the frame (size and position); ``chartframes.py`` turns it into a
-chart frame once per template, and ``render_charts`` gives the part's XML per report.
+chart frame once per template, and ``render_charts`` gives each report's chart part and
+its workbook.
 
 Labels carry the report's own formatting: 万元 with 2 decimals and the share with 2
 decimals for the expenditure classes; score / 满分 for the categories; a figure a draft
@@ -20,21 +21,34 @@ reach a chart (the context's ``_charts``), never a blank drawn as 0.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..ooxml.xmltext import escape
+from .chartdata import chart_workbook
 from .formatting import fmt_money, fmt_percent, fmt_score
 
 CHART_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 CHART_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
 CHART_URI = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 CHART_NAMES = ("expenditure", "scores")
+# The chart part's relationship to its embedded workbook (in the chart's own .rels part)
+EMBEDDING_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/package"
+EMBEDDING_RID = "rId1"
+
+
+class Chart(NamedTuple):
+    """One report's chart: the chart part's XML and the workbook embedded with it."""
+
+    xml: bytes
+    workbook: bytes
+
 
 _INK, _BLUE, _PALE, _MUTED = "282828", "2E69AA", "E2E9F2", "6E6E6E"
 # Title in 黑体, labels in 宋体 (digits too, as the document's own text), as figures in
 # official documents; a system without them substitutes its own CJK face (LibreOffice:
 # Noto / WenQuanYi).
 _TITLE_FONT, _LABEL_FONT = "黑体", "宋体"
+_AMOUNT = "金额（万元）"
 
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -46,7 +60,7 @@ _HEAD = (
 _TAIL = (
     '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart>'
     "<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"
-    "{txpr}</c:chartSpace>"
+    f'{{txpr}}<c:externalData r:id="{EMBEDDING_RID}"><c:autoUpdate val="0"/></c:externalData></c:chartSpace>'
 )
 _FLAGS = (
     '<c:showLegendKey val="0"/><c:showVal val="{val}"/><c:showCatName val="0"/>'
@@ -157,7 +171,7 @@ def _top(biggest: Decimal, room: str) -> Decimal:
     return (biggest or Decimal(1)) * Decimal(room)
 
 
-def expenditure_chart(items: list[dict[str, Any]], title: str = "本年预算支出构成（按功能分类）") -> bytes:
+def expenditure_chart(items: list[dict[str, Any]], title: str = "本年预算支出构成（按功能分类）") -> Chart:
     """Horizontal bars, largest class first, each labelled with 万元 and its share."""
     rows = sorted(items, key=lambda i: i["amount"], reverse=True)
     size = _label_size(len(rows))
@@ -167,18 +181,17 @@ def expenditure_chart(items: list[dict[str, Any]], title: str = "本年预算支
         if item.get("share") is not None:
             text += f"（{fmt_percent(item['share'])}）"
         texts.append(text + item.get("mark", ""))
-    series = _series(
-        0, "金额（万元）", [i["label"] for i in rows], [i["amount"] for i in rows], _fill(_BLUE), _labels(texts, size)
-    )
+    labels, amounts = [i["label"] for i in rows], [i["amount"] for i in rows]
+    series = _series(0, _AMOUNT, labels, amounts, _fill(_BLUE), _labels(texts, size))
     bars = (
         '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
         f'{series}<c:gapWidth val="60"/><c:axId val="501"/><c:axId val="502"/></c:barChart>'
     )
-    biggest = max((i["amount"] for i in rows), default=Decimal(0))
-    return _chart(title, bars, size, _top(biggest, "1.6"), legend=False)
+    xml = _chart(title, bars, size, _top(max(amounts, default=Decimal(0)), "1.6"), legend=False)
+    return Chart(xml, chart_workbook(labels, [(_AMOUNT, amounts)]))
 
 
-def scores_chart(rows: list[dict[str, Any]], title: str = "各类别自评得分与满分") -> bytes:
+def scores_chart(rows: list[dict[str, Any]], title: str = "各类别自评得分与满分") -> Chart:
     """Per scored category a pale 满分 bar with the 得分 bar drawn over it, labelled 得分 / 满分.
 
     Only categories that have a 满分 to be measured against belong here: bonus and
@@ -188,20 +201,21 @@ def scores_chart(rows: list[dict[str, Any]], title: str = "各类别自评得分
     size = _label_size(len(rows))
     labels = [r["label"] for r in rows]
     texts = [f"{fmt_score(r['score'], 1)} / {fmt_score(r['max'], 1)}{r.get('mark', '')}" for r in rows]
-    full = _series(0, "满分", labels, [r["max"] for r in rows], _fill(_PALE, _MUTED), _labels(texts, size))
+    most = [r["max"] for r in rows]
     got = [max(min(r["score"], r["max"]), Decimal(0)) for r in rows]
+    full = _series(0, "满分", labels, most, _fill(_PALE, _MUTED), _labels(texts, size))
     scored = _series(1, "得分", labels, got, _fill(_BLUE), f"<c:dLbls>{_FLAGS.format(val=0)}</c:dLbls>")
     bars = (
         '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
         f'{full}{scored}<c:gapWidth val="50"/><c:overlap val="100"/>'
         '<c:axId val="501"/><c:axId val="502"/></c:barChart>'
     )
-    biggest = max((r["max"] for r in rows), default=Decimal(0))
-    return _chart(title, bars, size, _top(biggest, "1.35"), legend=True)
+    xml = _chart(title, bars, size, _top(max(most, default=Decimal(0)), "1.35"), legend=True)
+    return Chart(xml, chart_workbook(labels, [("满分", most), ("得分", got)]))
 
 
-def render_charts(charts: dict[str, Any]) -> dict[str, bytes]:
-    """Chart part XML per chart name, for the charts the context switches on."""
+def render_charts(charts: dict[str, Any]) -> dict[str, Chart]:
+    """The chart (part and workbook) per chart name, for the charts the context switches on."""
     out = {}
     if charts.get("expenditure"):
         out["expenditure"] = expenditure_chart(charts["expenditure_data"])
@@ -210,6 +224,6 @@ def render_charts(charts: dict[str, Any]) -> dict[str, bytes]:
     return out
 
 
-def empty_chart(name: str) -> bytes:
+def empty_chart(name: str) -> Chart:
     """The part a template carries for a chart no report has drawn yet (no bars)."""
     return expenditure_chart([]) if name == "expenditure" else scores_chart([])

@@ -41,7 +41,7 @@ from ..ooxml.zipout import make_entry, zip_bytes
 from ..results import CheckReport
 from ..submission import Submission
 from .chartframes import native_chart_frames
-from .charts import CHART_NAMES, render_charts
+from .charts import CHART_NAMES, Chart, render_charts
 from .context import LINE_BREAK, build_context, is_draft
 from .formatting import PARAGRAPH_MARK
 from .options import ReportOptions, default_options
@@ -190,8 +190,8 @@ class ReportRenderer:
             names |= meta.find_undeclared_variables(self.env.parse(part.source))
         return names
 
-    def render_bytes(self, context: dict[str, Any], charts: dict[str, bytes] | None = None) -> bytes:
-        """The rendered .docx as bytes, from a ready context and chart parts (name → chart XML)."""
+    def render_bytes(self, context: dict[str, Any], charts: dict[str, Chart] | None = None) -> bytes:
+        """The rendered .docx as bytes, from a ready context and charts (name → chart part and workbook)."""
         charts = charts or {}
         replaced: dict[str, bytes] = {}
         for part in self._parts.values():
@@ -211,9 +211,10 @@ class ReportRenderer:
             except expat.ExpatError as exc:
                 raise ReportError(f"报告模板 {self.path} 生成的文档结构无效：{exc}") from exc
             replaced[part.name] = doc
-        for name, xml in charts.items():
-            if name in self._charts:
-                replaced[self._charts[name]] = xml
+        for name, chart in charts.items():
+            frame = self._charts.get(name)
+            if frame is not None:
+                replaced[frame.part], replaced[frame.workbook] = chart
         if self._core is not None and "title" in context:
             replaced[self._core[0]] = _core_xml(context).encode("utf-8")
         return zip_bytes([make_entry(e.name, replaced[e.name], 1) if e.name in replaced else e for e in self._entries])

@@ -287,7 +287,7 @@ def test_draft_marks_doubted_figures_in_the_charts_too():
 
     sub = make_sub({"budget_exp_201": D("163"), "budget_exp_208": D("17.08"), "score_policy_score": D("4")})
     draft = render_charts(build_context(sub, _unit_slip(sub, "budget_exp_201"))["charts"])
-    assert "一般公共服务支出=163 «163.00万元（90.52%）（待核实）»" in chart_summary(draft["expenditure"])
-    assert "社会保障和就业支出=17.08 «17.08万元（9.48%）»" in chart_summary(draft["expenditure"])
+    assert "一般公共服务支出=163 «163.00万元（90.52%）（待核实）»" in chart_summary(draft["expenditure"].xml)
+    assert "社会保障和就业支出=17.08 «17.08万元（9.48%）»" in chart_summary(draft["expenditure"].xml)
     final = render_charts(build_context(sub)["charts"])  # not a draft: no mark
-    assert "待核实" not in chart_summary(final["expenditure"]) + chart_summary(final["scores"])
+    assert "待核实" not in chart_summary(final["expenditure"].xml) + chart_summary(final["scores"].xml)
