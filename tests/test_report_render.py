@@ -289,6 +289,39 @@ def test_missing_variable_is_an_error_naming_it(tmp_path):
         ReportRenderer(_template_with(tmp_path, "{% if %}"))
 
 
+def _without(src: Path, dst: Path, member: str, edit: tuple[str, str, str] | None = None) -> Path:
+    """A copy of the template without ``member`` (and with one text replaced in a part)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if edit and info.filename == edit[0]:
+                data = data.replace(edit[1].encode(), edit[2].encode())
+            if info.filename != member:
+                zout.writestr(info, data)
+    return dst
+
+
+def test_broken_template_package_is_a_chinese_error_naming_the_file_and_part(tmp_path):
+    shipped = ReportRenderer().path
+    for member, edit, said in [
+        ("[Content_Types].xml", None, "不完整：缺少部件 [Content_Types].xml。"),
+        ("", ("_rels/.rels", "word/document.xml", "word/nothere.xml"), "缺少部件 word/nothere.xml"),
+        (
+            "",
+            ("[Content_Types].xml", 'PartName="/word/document.xml"', 'PartName="/word/x.xml"'),
+            "不是可用的 Word 文档",
+        ),
+    ]:
+        broken = _without(shipped, tmp_path / "broken.docx", member, edit)
+        with pytest.raises(ReportError) as caught:
+            ReportRenderer(broken)
+        assert str(broken) in str(caught.value) and said in str(caught.value), str(caught.value)
+        assert not re.search(r"There is no item|not a Word file|content type", str(caught.value))  # no library English
+    (tmp_path / "not.docx").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ReportError, match=r"不是 Word 文档（\.docx）或已损坏"):
+        ReportRenderer(tmp_path / "not.docx")
+
+
 def test_custom_template_renders(tmp_path):
     out = render_report(
         read_workbook(WANGXINBAN), tmp_path / "c.docx", template=_template_with(tmp_path, "{{ scores.total }}")

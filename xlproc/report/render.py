@@ -156,8 +156,20 @@ class ReportRenderer:
                 f"报告模板 {self.path} 已损坏：其中的 XML 在第 {exc.lineno} 行第 {exc.offset} 列无法解析。"
                 "请在 Word 或 WPS 中打开后另存为 .docx，再重试"
             ) from exc
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise ReportError(f"无法读取报告模板 {self.path}：{exc}") from exc
+        except KeyError as exc:  # a part the package's own index names is not in the zip
+            raise ReportError(
+                f"报告模板 {self.path} 不完整：缺少部件 {_missing_member(exc)}。"
+                "请在 Word 或 WPS 中打开后另存为 .docx，再重试"
+            ) from exc
+        except zipfile.BadZipFile as exc:
+            raise ReportError(f"报告模板 {self.path} 不是 Word 文档（.docx）或已损坏，无法打开") from exc
+        except OSError as exc:
+            raise ReportError(f"无法读取报告模板 {self.path}：{exc.strerror or exc}") from exc
+        except ValueError as exc:  # python-docx: the main part is not a Word document body
+            raise ReportError(
+                f"报告模板 {self.path} 不是可用的 Word 文档：找不到正文部件或其类型不对。"
+                "请在 Word 或 WPS 中打开后另存为 .docx，再重试"
+            ) from exc
         self._parts: dict[str, _Part] = {}
         doc = tpl.docx
         whole = etree.tostring(doc._element, encoding="unicode")
@@ -246,6 +258,13 @@ class ReportRenderer:
             if name not in self._charts:  # this template has no frame for it: skip drawing
                 ctx["charts"][name] = False
         return self.render_bytes(ctx, render_charts(ctx["charts"]))
+
+
+def _missing_member(exc: KeyError) -> str:
+    """The zip member a KeyError names (zipfile: "There is no item named 'x' in the archive")."""
+    text = str(exc.args[0]) if exc.args else ""
+    found = re.search(r"'([^']{1,200})'", text)
+    return found.group(1) if found else text[:200]
 
 
 def _xml_text(value: Any) -> str:
