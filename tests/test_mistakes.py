@@ -57,6 +57,36 @@ def test_the_slip_is_named_at_the_mistyped_cell_with_the_total_in_the_message(si
     assert any(hint in m and total in m for m in here), out.new_findings
 
 
+@pytest.mark.parametrize(
+    ("base", "site", "typed", "meant", "checks"),
+    [
+        # 货币资金 read by the assets sum, the current-assets range and the cash ratio
+        ("03", "cash", "317.02", "285.60", 3),
+        # the car budget row read by the 三公 budget sum, its row's limit and the table's limit
+        ("03", "sangong_car_operation_budget", "8.14", "11.00", 3),
+    ],
+)
+def test_a_figure_changed_to_any_value_is_named_when_several_checks_agree(base, site, typed, meant, checks, tmp_path):
+    """No slip signature (not a transposition, not a decimal shift): the value that makes the
+    failed total hold also makes every other failed check on that cell hold, and no other
+    cell does as much — so every one of those findings names the cell and the value."""
+    b = BASES[base]
+    out = _run([corpus._case(b, "changed", 0, {site: corpus.Decimal(typed)}, sites=[site])], tmp_path)[0]
+    cell = b.sub.fields[site].cell
+    named = [m for m in out.new_findings if m.split(":")[0].endswith("!" + cell)]
+    assert len(named) == checks and len(out.new_findings) == checks, out.new_findings
+    assert all(f"填为 {meant} 时各项均相符" in m for m in named), named
+
+
+def test_a_figure_only_one_total_reads_stays_on_the_total(tmp_path):
+    """A part changed that only its total reads: any part could be the slip, so none is named."""
+    b = BASES["02"]
+    out = _run(
+        [corpus._case(b, "changed", 0, {"budget_exp_221": corpus.Decimal("19.35")}, sites=["budget_exp_221"])], tmp_path
+    )[0]
+    assert out.found and not out.at_cell and not any("同时指向此格" in m for m in out.new_findings), out.new_findings
+
+
 def test_mistakes_and_variations_through_libreoffice(soffice, tmp_path):
     """Re-saved by LibreOffice: still found at the cell; a plain re-save raises nothing."""
     cases = [p for p in corpus.generate(per_kind=1, office=1) if p.office]

@@ -10,7 +10,9 @@ the arithmetic singles out:
 - a part equal to the difference (left out of the total, or counted twice);
 - two adjacent cells swapped;
 - for an inequality (三保 over the budget …): the row's value copied from its partner
-  cell (安排 typed over 实际).
+  cell (安排 typed over 实际);
+- any other value, when a failed equality and another failed check read the same cell
+  and the value that restores the equality makes both hold (``_solved``).
 
 A repair is kept only when it makes the failed relation hold without breaking any
 relation that held, and it is *unambiguous*: one cell (or one swapped pair) explains
@@ -359,6 +361,7 @@ def locate_culprits(ctx: Context, catalogue: Any, findings: list[Finding]) -> No
         for _, finding in group:
             replace[id(finding)] = _moved(ctx, finding, shown, why, edits)
     _ratio_groups(ctx, catalogue, replace, failing)
+    _solved(ctx, catalogue, replace, failing)
     if replace:
         findings[:] = [replace.get(id(f), f) for f in findings]
 
@@ -404,6 +407,87 @@ def _ratio_groups(ctx: Context, catalogue: Any, replace: dict[int, Finding], fai
         for rule, finding in ctx.failed:  # the group, and what else the same slip broke
             if id(finding) not in replace and not _fails(rule, patched):
                 replace[id(finding)] = _moved(ctx, finding, cell, why, edits)
+
+
+def _solved(ctx: Context, catalogue: Any, replace: dict[int, Finding], failing: set) -> None:
+    """A figure changed to any other value leaves no signature, but it often breaks more
+    than one check: a total against its parts *and* a ratio, a range or a second sum that
+    read the same cell. For each failed equality, the one value that makes it hold exactly
+    is solved for in every input that another failed check also reads. A cell qualifies
+    when that value makes the equality and every failed check reading the cell hold and
+    breaks no check that held; the culprit is the one cell that so explains the most
+    failed checks (a tie names none). A failed equality with no second failed check on any
+    of its cells stays on the total: any part could be the slip."""
+    pending = [(r, f) for r, f in ctx.failed if id(f) not in replace]
+    if len(pending) < 2:
+        return
+    index = _touching(catalogue)
+    for rule, finding in pending:
+        if id(finding) in replace:
+            continue
+        others = [(r, f) for r, f in pending if r is not rule and id(f) not in replace]
+        evidence = set().union(*(r.inputs for r, _ in others)) if others else set()
+        found: dict[Cell, tuple[Decimal, list[tuple[Any, Finding]]]] = {}
+        for lin in rule.linear or ():
+            if lin.op != "==":
+                continue
+            try:
+                lhs = lin.value(ctx)
+            except (Skip, Missing, Undefined):
+                continue
+            if satisfied(lhs, lin.op):
+                continue
+            for key, coef in lin.terms.items():
+                if key in evidence and coef:
+                    for cell in _cells_of(ctx, key):
+                        if cell not in found:
+                            _solve(ctx, rule, others, index, failing, found, cell, key, lhs.mid / coef)
+        if not found:
+            continue
+        most = max(len(fixed) for _, fixed in found.values())
+        best = [cell for cell, (_, fixed) in found.items() if len(fixed) == most]
+        if len(best) != 1:
+            continue  # two cells explain as much: keep pointing at the total
+        cell = best[0]
+        w, fixed = found[cell]
+        why = f"与另外 {len(fixed)} 项核对同时指向此格：填为 {_fmt(w, _decimals(ctx, cell))} 时各项均相符"
+        for _, f in [(rule, finding), *fixed]:
+            if id(f) not in replace:
+                replace[id(f)] = _moved(ctx, f, cell, why, {cell: w})
+
+
+def _solve(
+    ctx: Context,
+    rule: Any,
+    others: list[tuple[Any, Finding]],
+    index: dict[Any, list[Any]],
+    failing: set,
+    found: dict[Cell, tuple[Decimal, list[tuple[Any, Finding]]]],
+    cell: Cell,
+    key: Any,
+    shift: Decimal,
+) -> None:
+    """Try the value ``v - shift`` in ``cell`` (see ``_solved``); record the failed checks it fixes."""
+    v = _value(ctx, cell)
+    if v is None:
+        return
+    try:
+        w = (v - shift).quantize(Decimal(1).scaleb(-_decimals(ctx, cell)))
+    except ArithmeticError:
+        return
+    if w == v or (w < 0 <= v):
+        return
+    patched = Patched(ctx, {cell: w})
+    if _fails(rule, patched):
+        return
+    reading = [(r, f) for r, f in others if key in r.inputs]
+    if any(_fails(r, patched) for r, _ in reading):
+        return  # a check on this very cell still fails: not the slip (or not the only one)
+    if any(_fails(r, patched) for r in index.get(key, ()) if r not in failing):
+        return  # the value would break a check that holds
+    fixed = [(r, f) for r, f in others if not _fails(r, patched)]
+    if reading:
+        found[cell] = (w, fixed)
 
 
 def _moved(ctx: Context, finding: Finding, cell: Cell, why: str, edits: dict[Cell, Decimal]) -> Finding:
