@@ -42,10 +42,10 @@ def test_detectable_mistakes_are_found_and_benign_variants_raise_nothing(tmp_pat
 @pytest.mark.parametrize(
     ("site", "typed", "hint", "total"),
     [
-        ("budget_income_general", "621.40", "612.40 的相邻数字颠倒", "收入合计 627.60"),
-        ("budget_income_carryover", "1500.00", "15.00 的 100 倍", "收入合计 627.60"),
+        ("budget_income_general", "621.40", "填写为 621.40万元，疑为 612.40万元 的相邻数字颠倒", "收入合计 627.60"),
+        ("budget_income_carryover", "1500.00", "是 15.00万元 的 100 倍", "收入合计 627.60"),
         ("cash", "368000.00", "“元”误填为“万元”", "资产总额 224.80"),
-        ("sanbao_wage_plan", "4205.00", "420.50 的 10 倍", "收入预算合计 627.60"),
+        ("sanbao_wage_plan", "4205.00", "420.50万元 的 10 倍", "收入预算合计 627.60"),
     ],
 )
 def test_the_slip_is_named_at_the_mistyped_cell_with_the_total_in_the_message(site, typed, hint, total, tmp_path):
@@ -61,9 +61,9 @@ def test_the_slip_is_named_at_the_mistyped_cell_with_the_total_in_the_message(si
     ("base", "site", "typed", "meant", "checks"),
     [
         # 货币资金 read by the assets sum, the current-assets range and the cash ratio
-        ("03", "cash", "317.02", "285.60", 3),
+        ("03", "cash", "317.02", "285.60万元", 3),
         # the car budget row read by the 三公 budget sum, its row's limit and the table's limit
-        ("03", "sangong_car_operation_budget", "8.14", "11.00", 3),
+        ("03", "sangong_car_operation_budget", "8.14", "11.00万元", 3),
     ],
 )
 def test_a_figure_changed_to_any_value_is_named_when_several_checks_agree(base, site, typed, meant, checks, tmp_path):

@@ -82,11 +82,20 @@ def _value(ctx: Context, cell: Cell) -> Decimal | None:
     return v if isinstance(v, Decimal) and v.is_finite() else None
 
 
-def _fmt(v: Decimal, d: int) -> str:
-    return fmt_decimal(v, d)
+def _fmt(v: Decimal, d: int, unit: str = "") -> str:
+    return fmt_decimal(v, d) + unit
 
 
-def _variants(v: Decimal, d: int) -> list[tuple[Decimal, str]]:
+_UNITS = {"money": "万元", "percent": "%"}
+
+
+def _unit(ctx: Context, cell: Cell) -> str:
+    """万元 or % after a cell's figure in a message, as the form shows it."""
+    spec = ctx.spec.tables[cell[0]].column(cell[1]) if isinstance(cell, tuple) else ctx.spec.fields[cell]
+    return _UNITS.get(spec.type, "")
+
+
+def _variants(v: Decimal, d: int, unit: str = "") -> list[tuple[Decimal, str]]:
     """Values the clerk may have meant, with the reason (Chinese) each one implies."""
     out: list[tuple[Decimal, str]] = []
     text = _fmt(abs(v), d)
@@ -100,15 +109,15 @@ def _variants(v: Decimal, d: int) -> list[tuple[Decimal, str]]:
             if swapped[0] == "0" and len(swapped) > 1 and swapped[1].isdigit():
                 continue  # "30.00" → "03.00" is a shifted decimal point, listed below
             w = Decimal("".join(swapped)) * sign
-            out.append((w, f"疑为 {_fmt(w, d)} 的相邻数字颠倒"))
+            out.append((w, f"疑为 {_fmt(w, d, unit)} 的相邻数字颠倒"))
     for k in _SCALES:
         factor = _TEN**k
         down = (v / factor).quantize(Decimal(1).scaleb(-d)) if d >= 0 else v / factor
         if down != 0:
             why = "疑将“元”误填为“万元”" if k == 4 else "疑为小数点错位"
-            out.append((down, f"是 {_fmt(down, d)} 的 {factor} 倍，{why}"))
+            out.append((down, f"是 {_fmt(down, d, unit)} 的 {factor} 倍，{why}"))
         up = v * factor
-        out.append((up, f"是 {_fmt(up, d)} 的 1/{factor}，疑为小数点错位"))
+        out.append((up, f"是 {_fmt(up, d, unit)} 的 1/{factor}，疑为小数点错位"))
     if v != 0 and d > 0:  # small counts equal a difference too often to mean anything
         out.append((Decimal(0), "与相差额相等，疑合计中漏计了该项或该项多填"))
         out.append((v * 2, "与相差额相等，疑该项在合计中重复计算"))
@@ -296,7 +305,7 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
             if equality and not _may_fit(v, d, lhs0, lin0.terms[key], slack):
                 options: list[tuple[Decimal, str]] = []
             else:
-                options = _variants(v, d)
+                options = _variants(v, d, _unit(ctx, cell))
             for w, why in options:
                 weak = 1 if w == 0 or w == v * 2 else 0
                 if weak and not equality:
@@ -319,7 +328,8 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
                 if swap_fits:
                     keep({cell: u, other: v}, f"与相邻的“{other_label}”（{other_ref.cell}）疑似填反", cell, slack)
                 if copy_fits:
-                    keep({cell: u}, f"超出部分集中在此项（“{other_label}”为 {_fmt(u, d)}）", cell, slack, 2)
+                    shown = _fmt(u, d, _unit(ctx, other))
+                    keep({cell: u}, f"超出部分集中在此项（“{other_label}”为 {shown}）", cell, slack, 2)
     return found
 
 
@@ -388,7 +398,7 @@ def _ratio_groups(ctx: Context, catalogue: Any, replace: dict[int, Finding], fai
                 continue
             d = _decimals(ctx, cell)
             key = cell[:2] if isinstance(cell, tuple) else cell
-            for w, why in _variants(v, d):
+            for w, why in _variants(v, d, _unit(ctx, cell)):
                 if w == 0 or w == v * 2:
                     continue
                 patched = Patched(ctx, {cell: w})
@@ -450,7 +460,8 @@ def _solved(ctx: Context, catalogue: Any, replace: dict[int, Finding], failing: 
             continue  # two cells explain as much: keep pointing at the total
         cell = best[0]
         w, fixed = found[cell]
-        why = f"与另外 {len(fixed)} 项核对同时指向此格：填为 {_fmt(w, _decimals(ctx, cell))} 时各项均相符"
+        shown = _fmt(w, _decimals(ctx, cell), _unit(ctx, cell))
+        why = f"与另外 {len(fixed)} 项核对同时指向此格：填为 {shown} 时各项均相符"
         for _, f in [(rule, finding), *fixed]:
             if id(f) not in replace:
                 replace[id(f)] = _moved(ctx, f, cell, why, {cell: w})
@@ -494,7 +505,8 @@ def _moved(ctx: Context, finding: Finding, cell: Cell, why: str, edits: dict[Cel
     ref, label = _ref(ctx, cell)
     v = _value(ctx, cell)
     d = _decimals(ctx, cell)
-    message = f"“{label}”填写为 {_fmt(v, d) if v is not None else '（空）'}，{why}。{finding.message}"
+    typed = _fmt(v, d, _unit(ctx, cell)) if v is not None else "（空）"
+    message = f"“{label}”填写为 {typed}，{why}。{finding.message}"
     others = [_ref(ctx, c)[0] for c in edits if c != cell]
     cells = (ref, *others, *(c for c in finding.cells if c != ref and c not in others))
     operands = dict(finding.operands)
