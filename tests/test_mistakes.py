@@ -78,6 +78,17 @@ def test_a_figure_changed_to_any_value_is_named_when_several_checks_agree(base, 
     assert all(f"填为 {meant} 时各项均相符" in m for m in named), named
 
 
+def test_a_slip_that_breaks_only_shares_is_named_at_the_amount(tmp_path):
+    """A 决算 amount with its decimal point shifted moves the computed total and so every 占比;
+    no sum is entered to fail, yet the shares together single out the amount."""
+    b = BASES["03"]
+    site = "final_exp_221_amount"
+    out = _run([corpus._case(b, "shares", 0, {site: corpus.Decimal("15.89")}, sites=[site])], tmp_path)[0]
+    cell = b.sub.fields[site].cell
+    assert len(out.new_findings) > 3 and all(m.split(":")[0].endswith("!" + cell) for m in out.new_findings)
+    assert all("是 158.90万元 的 1/10，疑为小数点错位" in m for m in out.new_findings), out.new_findings
+
+
 def test_a_figure_only_one_total_reads_stays_on_the_total(tmp_path):
     """A part changed that only its total reads: any part could be the slip, so none is named."""
     b = BASES["02"]

@@ -335,9 +335,9 @@ def _search(ctx: Context, group: list[tuple[Any, Finding]]) -> dict[frozenset, t
 
 def locate_culprits(ctx: Context, catalogue: Any, findings: list[Finding]) -> None:
     """Move each failed relation's finding onto the cell that explains it (in place)."""
-    failed = [(r, f) for r, f in ctx.failed if r.linear]
-    if not failed:
+    if not ctx.failed:
         return
+    failed = [(r, f) for r, f in ctx.failed if r.linear]
     replace: dict[int, Finding] = {}
     index = None
     failing = {r for r, _ in ctx.failed}
