@@ -419,6 +419,9 @@ def _ratio_groups(ctx: Context, catalogue: Any, replace: dict[int, Finding], fai
                 replace[id(finding)] = _moved(ctx, finding, cell, why, edits)
 
 
+_MAX_SOLVE_CELLS = 60
+
+
 def _solved(ctx: Context, catalogue: Any, replace: dict[int, Finding], failing: set) -> None:
     """A figure changed to any other value leaves no signature, but it often breaks more
     than one check: a total against its parts *and* a ratio, a range or a second sum that
@@ -447,11 +450,17 @@ def _solved(ctx: Context, catalogue: Any, replace: dict[int, Finding], failing: 
                 continue
             if satisfied(lhs, lin.op):
                 continue
-            for key, coef in lin.terms.items():
-                if key in evidence and coef:
-                    for cell in _cells_of(ctx, key):
-                        if cell not in found:
-                            _solve(ctx, rule, others, index, failing, found, cell, key, lhs.mid / coef)
+            candidates = [
+                (key, coef, c)
+                for key, coef in lin.terms.items()
+                if key in evidence and coef
+                for c in _cells_of(ctx, key)
+            ]
+            if len(candidates) > _MAX_SOLVE_CELLS:
+                continue  # a long table column: each try re-checks the table (bounded cost per workbook)
+            for key, coef, cell in candidates:
+                if cell not in found:
+                    _solve(ctx, rule, others, index, failing, found, cell, key, lhs.mid / coef)
         if not found:
             continue
         most = max(len(fixed) for _, fixed in found.values())
