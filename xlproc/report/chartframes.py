@@ -13,6 +13,7 @@ in its chart parts and workbooks (charts.py, chartdata.py). A picture with anoth
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import zipfile
 from io import BytesIO
@@ -131,7 +132,7 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
                 posixpath.join(folder, "charts", f"xlproc_{name}.xml"),
                 posixpath.join(folder, "embeddings", f"xlproc_{name}.xlsx"),
             )
-            rid = next(f"rIdXlprocChart{k}" for k in range(1, 1000) if f"rIdXlprocChart{k}" not in rel_ids)
+            rid = next(f"rIdXlprocChart{k}" for k in itertools.count(1) if f"rIdXlprocChart{k}" not in rel_ids)
             rel_ids.add(rid)
             etree.SubElement(
                 rels, _q("rel", "Relationship"), Id=rid, Type=CHART_REL_TYPE, Target=f"charts/xlproc_{name}.xml"
@@ -155,8 +156,9 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
     if not types.findall("ct:Default[@Extension='xlsx']", _NS):
         types.insert(0, etree.Element(_q("ct", "Default"), Extension="xlsx", ContentType=XLSX_CONTENT_TYPE))
     for name, frame in frames.items():
-        for old in types.findall(f"ct:Override[@PartName='/{frame.part}']", _NS):
-            types.remove(old)
+        for old in list(types.iterfind("ct:Override", _NS)):
+            if old.get("PartName") == f"/{frame.part}":
+                types.remove(old)
         etree.SubElement(types, _q("ct", "Override"), PartName=f"/{frame.part}", ContentType=CHART_CONTENT_TYPE)
         blobs[frame.part], blobs[frame.workbook] = empty_chart(name)
         blobs[_rels_name(frame.part)] = _embedding_rels(frame)
