@@ -125,7 +125,7 @@ def _series(idx: int, name: str, labels: list[str], values: list[Decimal], fill:
     n = len(labels)
     cats = "".join(f'<c:pt idx="{k}"><c:v>{escape(label)}</c:v></c:pt>' for k, label in enumerate(labels))
     vals = "".join(f'<c:pt idx="{k}"><c:v>{_number(v)}</c:v></c:pt>' for k, v in enumerate(values))
-    col, last = "BC"[idx], n + 1
+    col, last = "BC"[idx], max(n + 1, 2)  # an empty chart still names a valid range
     return (
         f'<c:ser><c:idx val="{idx}"/><c:order val="{idx}"/><c:tx><c:v>{escape(name)}</c:v></c:tx>{fill}'
         f'<c:invertIfNegative val="0"/>{dlbls}'
