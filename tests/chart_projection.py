@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
+import python_calamine
 from lxml import etree
 
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -34,3 +37,8 @@ def chart_summary(blob: bytes) -> str:
         ]
         parts.append(f"{name}: " + "; ".join(bars))
     return " | ".join(parts)
+
+
+def chart_sheet(workbook: bytes) -> list[list]:
+    """A chart's embedded workbook: its Sheet1 as python-calamine reads it."""
+    return python_calamine.CalamineWorkbook.from_filelike(BytesIO(workbook)).get_sheet_by_name("Sheet1").to_python()

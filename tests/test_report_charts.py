@@ -9,8 +9,7 @@ from io import BytesIO
 
 import docx
 import pytest
-import python_calamine
-from chart_projection import NS, chart_summary
+from chart_projection import NS, chart_sheet, chart_summary
 from lxml import etree
 
 from xlproc.form.packs import installed_packs
@@ -24,11 +23,6 @@ from xlproc.report.charts import (
     render_charts,
     scores_chart,
 )
-
-
-def _sheet(workbook: bytes) -> list[list]:
-    """The embedded workbook's Sheet1 as python-calamine reads it."""
-    return python_calamine.CalamineWorkbook.from_filelike(BytesIO(workbook)).get_sheet_by_name("Sheet1").to_python()
 
 
 def _formulas(xml: bytes) -> list[str]:
@@ -53,7 +47,7 @@ def test_expenditure_bars_largest_first_with_money_and_share():
     # the longest bar leaves room on its right for its label
     assert _axis_max(xml) >= D("163") * D("1.5")
     # the workbook Word opens for 编辑数据 holds the same figures where the chart's formulas point
-    assert _sheet(workbook) == [
+    assert chart_sheet(workbook) == [
         ["", "金额（万元）"],
         ["一般公共服务支出", 163.0],
         ["住房保障支出", 11.9449],
@@ -77,7 +71,7 @@ def test_scores_chart_draws_scored_categories_only_and_labels_the_real_score():
         " | 得分: 预算编制管理=11.5; 预算执行管理=17; 资产管理=0"  # bars stay within 0 … 满分
     )
     assert "存在问题" not in summary and "未评分" not in summary
-    assert _sheet(workbook) == [
+    assert chart_sheet(workbook) == [
         ["", "满分", "得分"],
         ["预算编制管理", 12.0, 11.5],
         ["预算执行管理", 17.0, 17.0],
@@ -91,7 +85,7 @@ def test_department_text_in_a_chart_is_escaped_and_stripped_of_illegal_character
     xml, workbook = expenditure_chart([{"label": label, "amount": D("1"), "money": "1.00", "share": D("100")}])
     root = etree.fromstring(xml)  # well formed
     assert root.xpath("string(.//c:cat//c:pt/c:v)", namespaces=NS) == '<b>测试&"类"</b>'
-    assert _sheet(workbook)[1][0] == '<b>测试&"类"</b>'
+    assert chart_sheet(workbook)[1][0] == '<b>测试&"类"</b>'
 
 
 def test_render_charts_gives_only_the_charts_switched_on():
@@ -104,7 +98,7 @@ def test_render_charts_gives_only_the_charts_switched_on():
     assert set(render_charts(ctx)) == {"scores"}
     for name in ("expenditure", "scores"):  # the empty parts a template carries parse and have no bars
         xml, workbook = empty_chart(name)
-        assert etree.fromstring(xml).find(".//c:pt", NS) is None and len(_sheet(workbook)) == 1
+        assert etree.fromstring(xml).find(".//c:pt", NS) is None and len(chart_sheet(workbook)) == 1
 
 
 def _template(*pictures: tuple[str, str]) -> bytes:

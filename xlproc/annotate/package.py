@@ -8,9 +8,7 @@ text (see ``xmltext``).
 
 from __future__ import annotations
 
-import functools
 import io
-import posixpath
 import re
 import zipfile
 import zlib
@@ -21,6 +19,7 @@ from ..errors import WorkbookError, os_reason
 from ..io.safe_read import read_input
 from ..ooxml import deflate
 from ..ooxml.guard import PackageRefused, inspect_package, local_payload
+from ..ooxml.opc import relative, rels_name, resolve
 from ..ooxml.xmltext import escape, get_attr, tag_attrs, unescape
 from ..ooxml.zipout import Member, zip_bytes
 
@@ -53,32 +52,6 @@ class Rel(NamedTuple):  # a tuple: cheap to make, many per workbook
     target: str  # resolved part name, e.g. "xl/worksheets/sheet1.xml" ("" if external)
     raw_target: str
     external: bool
-
-
-def rels_name(part: str) -> str:
-    """The relationships part of ``part`` ("xl/workbook.xml" → "xl/_rels/workbook.xml.rels")."""
-    folder, _, name = part.rpartition("/")
-    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
-
-
-@functools.lru_cache(maxsize=4096)  # the same few targets in every workbook of a batch
-def resolve(source_part: str, target: str) -> str:
-    """Resolve a relationship target relative to its source part into a part name."""
-    if target.startswith("/"):
-        return posixpath.normpath(target).lstrip("/")
-    base = posixpath.dirname(source_part)
-    return posixpath.normpath(posixpath.join(base, target)).lstrip("/")
-
-
-@functools.lru_cache(maxsize=4096)
-def relative(source_part: str, part: str) -> str:
-    """Target text for ``part`` as seen from ``source_part`` (both package-relative)."""
-    base = [p for p in posixpath.dirname(source_part).split("/") if p]
-    target = [p for p in part.split("/") if p]
-    common = 0
-    while common < min(len(base), len(target) - 1) and base[common] == target[common]:
-        common += 1
-    return "/".join([".."] * (len(base) - common) + target[common:])
 
 
 class Package:

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from ..ooxml.opc import relative, rels_name, resolve, source_of
+from ..ooxml.zipout import FIXED_DATE_TIME, Member, zip_bytes
 from .chartdata import XLSX_CONTENT_TYPE
 from .charts import (
     CHART_CONTENT_TYPE,
@@ -62,39 +64,35 @@ def _q(prefix: str, local: str) -> str:
     return f"{{{_NS[prefix]}}}{local}"
 
 
-def _rels_name(part: str) -> str:
-    folder, base = posixpath.split(part)
-    return posixpath.join(folder, "_rels", base + ".rels")
-
-
 def _main_part(blobs: dict[str, bytes]) -> str | None:
     root = blobs.get("_rels/.rels")
     if root is None:
         return None
     for rel in _parse(root).iter(_q("rel", "Relationship")):
         if rel.get("Type") == _OFFICE_DOCUMENT and rel.get("TargetMode") != "External":
-            return rel.get("Target", "").lstrip("/")
+            return resolve("", rel.get("Target", ""))
     return None
 
 
 def _targets(blobs: dict[str, bytes]) -> set[str]:
     """Every internal part any relationships part of the package points at."""
-    found = set()
-    for name, blob in blobs.items():
-        if not name.endswith(".rels"):
-            continue
-        source = posixpath.dirname(posixpath.dirname(name))
-        for rel in _parse(blob).iter(_q("rel", "Relationship")):
-            if rel.get("TargetMode") != "External":
-                target = rel.get("Target", "")
-                found.add(
-                    target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(source, target))
-                )
-    return found
+    return {
+        resolve(source_of(name), rel.get("Target", ""))
+        for name, blob in blobs.items()
+        if name.endswith(".rels")
+        for rel in _parse(blob).iter(_q("rel", "Relationship"))
+        if rel.get("TargetMode") != "External"
+    }
+
+
+def _rel_refs(element: Any) -> set[str]:
+    """The relationship ids that ``element`` and its descendants refer to (r:embed, r:id …)."""
+    prefix = f"{{{_NS['r']}}}"
+    return {v for el in element.iter() for k, v in el.attrib.items() if k.startswith(prefix)}
 
 
 def _embedding_rels(frame: ChartFrame) -> bytes:
-    target = posixpath.relpath(frame.workbook, posixpath.dirname(frame.part))
+    target = relative(frame.part, frame.workbook)
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<Relationships xmlns="{_NS["rel"]}"><Relationship Id="{EMBEDDING_RID}" '
@@ -112,10 +110,10 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
         infos = z.infolist()
         blobs = {info.filename: z.read(info) for info in infos}
     main = _main_part(blobs)
-    if main is None or main not in blobs or _rels_name(main) not in blobs or _CONTENT_TYPES not in blobs:
+    if main is None or main not in blobs or rels_name(main) not in blobs or _CONTENT_TYPES not in blobs:
         return raw, {}
     doc = _parse(blobs[main])
-    rels = _parse(blobs[_rels_name(main)])
+    rels = _parse(blobs[rels_name(main)])
     rel_ids = {rel.get("Id") for rel in rels}
     folder = posixpath.dirname(main)
     frames: dict[str, ChartFrame] = {}
@@ -135,10 +133,10 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
             rid = next(f"rIdXlprocChart{k}" for k in itertools.count(1) if f"rIdXlprocChart{k}" not in rel_ids)
             rel_ids.add(rid)
             etree.SubElement(
-                rels, _q("rel", "Relationship"), Id=rid, Type=CHART_REL_TYPE, Target=f"charts/xlproc_{name}.xml"
+                rels, _q("rel", "Relationship"), Id=rid, Type=CHART_REL_TYPE, Target=relative(main, member.part)
             )
             chart_ids[name], frames[name] = rid, member
-        dropped_ids |= {v for el in data.iter() for k, v in el.attrib.items() if k.startswith(f"{{{_NS['r']}}}")}
+        dropped_ids |= _rel_refs(data)
         for child in list(data):
             data.remove(child)
         data.set("uri", CHART_URI)
@@ -146,12 +144,12 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
         chart.set(_q("r", "id"), chart_ids[name])
     if not frames:
         return raw, {}
-    still_used = {v for el in doc.iter() for k, v in el.attrib.items() if k.startswith(f"{{{_NS['r']}}}")}
+    unused = dropped_ids - _rel_refs(doc)
     for rel in list(rels):
-        if rel.get("Id") in dropped_ids - still_used:
+        if rel.get("Id") in unused:
             rels.remove(rel)
     blobs[main] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8", standalone=True)
-    blobs[_rels_name(main)] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    blobs[rels_name(main)] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
     types = _parse(blobs[_CONTENT_TYPES])
     if not types.findall("ct:Default[@Extension='xlsx']", _NS):
         types.insert(0, etree.Element(_q("ct", "Default"), Extension="xlsx", ContentType=XLSX_CONTENT_TYPE))
@@ -161,14 +159,10 @@ def native_chart_frames(raw: bytes) -> tuple[bytes, dict[str, ChartFrame]]:
                 types.remove(old)
         etree.SubElement(types, _q("ct", "Override"), PartName=f"/{frame.part}", ContentType=CHART_CONTENT_TYPE)
         blobs[frame.part], blobs[frame.workbook] = empty_chart(name)
-        blobs[_rels_name(frame.part)] = _embedding_rels(frame)
+        blobs[rels_name(frame.part)] = _embedding_rels(frame)
     blobs[_CONTENT_TYPES] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
     used = _targets(blobs)  # the placeholder images nothing points at any more are left out
     names = [i.filename for i in infos if not i.filename.startswith(f"{folder}/media/") or i.filename in used]
     for frame in frames.values():
-        names += [m for m in (frame.part, _rels_name(frame.part), frame.workbook) if m not in names]
-    out = BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in names:
-            z.writestr(name, blobs[name])
-    return out.getvalue(), frames
+        names += [m for m in (frame.part, rels_name(frame.part), frame.workbook) if m not in names]
+    return zip_bytes([Member(name, FIXED_DATE_TIME, 0, body=blobs[name]) for name in names]), frames

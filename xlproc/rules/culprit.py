@@ -86,13 +86,10 @@ def _fmt(v: Decimal, d: int, unit: str = "") -> str:
     return fmt_decimal(v, d) + unit
 
 
-_UNITS = {"money": "万元", "percent": "%"}
-
-
 def _unit(ctx: Context, cell: Cell) -> str:
-    """万元 or % after a cell's figure in a message, as the form shows it."""
+    """The unit the form declares for a cell's figure (万元, %, 人 …), printed after it."""
     spec = ctx.spec.tables[cell[0]].column(cell[1]) if isinstance(cell, tuple) else ctx.spec.fields[cell]
-    return _UNITS.get(spec.type, "")
+    return spec.unit
 
 
 def _variants(v: Decimal, d: int, unit: str = "") -> list[tuple[Decimal, str]]:
