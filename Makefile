@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/batch.py 200
 	$(BIN)/python benchmarks/per_file.py
+	$(BIN)/python benchmarks/costs.py
 	$(BIN)/python benchmarks/dataset.py
 	$(BIN)/python benchmarks/serve.py
 	$(BIN)/python benchmarks/accuracy.py

@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = {
     "read": (["--repeat", "2"], r"speedup vs openpyxl load: [\d.]+x"),
     "check": (["--repeat", "2"], r"speedup of compiling once: [\d.]+x"),
+    "costs": (
+        ["--rounds", "1", "--only", "well-formed", "record"],
+        r"share of the full figure: well-formed -?[\d.]+%, record -?[\d.]+%",
+    ),
     "annotate": (["--repeat", "2"], r"median per workbook\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+x"),
     "report": (["--repeat", "2"], r"fresh docxtpl vs compiled once .* = [\d.]+x"),
     "per_file": (["--rounds", "1"], r"working tree\s+[\d.]+ \[.*"),
