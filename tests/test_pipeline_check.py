@@ -175,3 +175,20 @@ def test_findings_artifact_is_valid_zip_free_json():
     data = FINDINGS.write(outcome).data
     assert not zipfile.is_zipfile(io.BytesIO(data))
     assert json.loads(data)["file"]["department"] == "示例区司法局"
+
+
+def test_findings_json_is_the_payload_one_finding_a_line():
+    """The C-encoded layout reads back as the payload itself, text with quotes, newlines and
+    markup included, and a person scanning the file sees one finding per line."""
+    from xlproc.pipeline.artifacts import findings_json, findings_payload
+
+    outcome = check_workbook(_sample("统计局").read_bytes(), source="统计局.xlsx")
+    payload = findings_payload(outcome)
+    assert payload["findings"], "the sample carries findings"
+    payload["findings"][0]["message"] += '"引号" \\ 反斜杠\n换行 <b>&amp;'
+    data = findings_json(payload)
+    assert json.loads(data) == payload
+    lines = data.decode("utf-8").splitlines()
+    assert sum(line.startswith('  {"rule_id": ') for line in lines) == len(payload["findings"])
+    assert lines[0] == "{" and lines[-1] == "}" and len(lines) == len(payload) + 2 + len(payload["findings"]) + 1
+    assert json.loads(findings_json({"findings": [], "rules_run": []})) == {"findings": [], "rules_run": []}
