@@ -16,3 +16,8 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
         fn()
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
+
+
+def median_range(xs: list[float]) -> str:
+    """``median [min–max]`` of figures in ms, for runs the machine's drift spreads out."""
+    return f"{statistics.median(xs):6.2f} [{min(xs):.2f}–{max(xs):.2f}]"

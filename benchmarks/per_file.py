@@ -36,6 +36,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _timing import median_range
+
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = 70
 
@@ -78,10 +80,6 @@ def block(impl: tuple[Any, Any], datas: list[bytes], n: int = BLOCK, annotate: b
     return checking / n * 1000, annotating / n * 1000
 
 
-def _range(xs: list[float]) -> str:
-    return f"{statistics.median(xs):6.2f} [{min(xs):.2f}–{max(xs):.2f}]"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=20, help="blocks of 70 files per side")
@@ -112,7 +110,7 @@ def main() -> None:
     print(f"{'':<22}{'check':>24}{'annotate after check':>26}{'both':>24}")
     for name, ts in times.items():
         c, a = [t[0] for t in ts], [t[1] for t in ts]
-        print(f"{name:<22}{_range(c):>24}{_range(a):>26}{_range([x + y for x, y in ts]):>24}")
+        print(f"{name:<22}{median_range(c):>24}{median_range(a):>26}{median_range([x + y for x, y in ts]):>24}")
     if len(times) == 2:
         (_, old), (_, new) = times.items()
         diffs = [[n[k] - o[k] for o, n in zip(old, new, strict=True)] for k in (0, 1)]
